@@ -1,0 +1,103 @@
+# flowtop Makefile: ./configure writes config.mk, then make.
+-include config.mk
+
+VERSION = 0.1.0
+O ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(PREFIX)/etc
+MANDIR ?= $(PREFIX)/share/man
+BINDIR = $(PREFIX)/sbin
+CONFDIR = $(SYSCONFDIR)/flowtop
+COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
+ZSHDIR = $(PREFIX)/share/zsh/vendor-completions
+
+WARN = -Wall -Wextra -Wno-unused-parameter
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) \
+	-DFLOWTOP_VERSION='"$(VERSION)"' -DFLOWTOP_CONFDIR='"$(CONFDIR)"' \
+	$(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_CFLAGS)
+
+# Every module but main goes into a library the unit tests link against.
+LIB_SRCS = $(filter-out flowtop.c,$(wildcard *.c))
+LIB_OBJS = $(LIB_SRCS:%.c=$(O)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/%)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(O)/tools/%)
+BENCH_SRCS = $(wildcard tests/bench/*.c)
+BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(O)/bench/%)
+
+all: flowtop
+
+config.mk:
+	@echo "no config.mk: run ./configure first" >&2; exit 1
+
+flowtop: $(O)/flowtop.o $(O)/libflowtop.a
+	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/libflowtop.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(O)/%.o: %.c $(wildcard *.h) config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c tests/unit/check.h $(O)/libflowtop.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(O)/libflowtop.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/tools/%: tests/tools/%.c $(O)/libflowtop.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(O)/libflowtop.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/bench/%: tests/bench/%.c $(O)/libflowtop.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(O)/libflowtop.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+unit-bins: $(UNIT_BINS)
+tools: $(TOOL_BINS)
+
+# Unit tests only (no root needed).
+unit: $(UNIT_BINS)
+	@sh tests/run-unit.sh $(O)
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-sanitize:
+	$(MAKE) O=build-san EXTRA_CFLAGS='-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' unit
+
+# Everything: unit tests, then the real-kernel and terminal tests (root).
+check: flowtop $(UNIT_BINS) $(TOOL_BINS)
+	@sh tests/run-all.sh $(O)
+
+bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
+	@sh tests/bench/run.sh $(O)
+
+install: flowtop
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(ZSHDIR)
+	install -m 0755 flowtop $(DESTDIR)$(BINDIR)/flowtop
+	for f in etc/*.conf; do \
+		install -m 0644 $$f $(DESTDIR)$(CONFDIR)/$${f#etc/}; done
+	install -m 0644 man/flowtop.8 $(DESTDIR)$(MANDIR)/man8/flowtop.8
+	if [ -f etc/completion/flowtop.bash ]; then install -m 0644 \
+		etc/completion/flowtop.bash $(DESTDIR)$(COMPLETIONDIR)/flowtop; fi
+	if [ -f etc/completion/_flowtop ]; then install -m 0644 \
+		etc/completion/_flowtop $(DESTDIR)$(ZSHDIR)/_flowtop; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flowtop $(DESTDIR)$(MANDIR)/man8/flowtop.8 \
+		$(DESTDIR)$(COMPLETIONDIR)/flowtop $(DESTDIR)$(ZSHDIR)/_flowtop
+	for f in etc/*.conf; do rm -f $(DESTDIR)$(CONFDIR)/$${f#etc/}; done
+	-rmdir $(DESTDIR)$(CONFDIR)
+
+clean:
+	rm -rf $(O) build-san flowtop
+
+distclean: clean
+	rm -f config.mk
+
+.PHONY: all unit unit-bins tools check check-sanitize bench install uninstall clean distclean
+.SECONDARY:
