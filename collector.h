@@ -1,0 +1,50 @@
+/* collector: the conntrack netlink thread: dump, events, resync. */
+#ifndef FLOWTOP_COLLECTOR_H
+#define FLOWTOP_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "flow_list.h"
+
+struct nlmsghdr;
+
+/* Counters the screen shows; read with atomic loads via collector_stats. */
+struct collector_stats {
+	uint64_t dumps;			/* full dumps done */
+	uint64_t events;		/* events handled */
+	uint64_t overruns;		/* ENOBUFS on the event socket */
+	uint64_t resyncs;		/* dumps done because of an overrun */
+	uint64_t parse_errors;		/* messages we could not read */
+	uint64_t last_dump_ns;		/* how long the last dump took */
+	uint64_t ct_count, ct_max;	/* nf_conntrack_count / _max */
+	uint64_t insert_failed, drop;	/* summed over CPUs (stats dump) */
+	int last_error;			/* -errno of the last failure, 0 */
+};
+
+struct collector;
+
+/* Open the netlink sockets now (so a permission error is seen before the
+ * screen starts); returns 0 or -errno (-EPERM without CAP_NET_ADMIN). */
+int collector_open(struct collector **out, struct flow_list *fl,
+		   unsigned interval_ms);
+/* Run the thread: initial dump, then events, one dump per interval. */
+int collector_start(struct collector *c);
+/* Ask for a dump now (e.g. on a key), wakes the thread. */
+void collector_kick(struct collector *c);
+void collector_stop(struct collector *c);
+void collector_close(struct collector *c);
+void collector_get_stats(struct collector *c, struct collector_stats *st);
+/* Completed scans since start: the UI and -B wait for the first one. */
+uint64_t collector_scans(struct collector *c);
+/* Delete one conntrack entry (the 'd' key), as conntrack -D does. */
+int collector_delete(struct collector *c, const struct flow_rec *rec);
+/* Ask the kernel for one entry (all its attributes, labels too): for the
+ * details window.  Any thread; a socket of its own.  0 or -errno. */
+int collector_get(const struct flow_rec *rec, struct flow_rec *out);
+
+/* Parse one IPCTNL_MSG_CT_NEW/DELETE message into rec.  Returns 0, or
+ * -EINVAL for a malformed message, -ENOENT for one without an original
+ * tuple.  Pure: takes a buffer, not a socket (unit tests feed it). */
+int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec);
+
+#endif
