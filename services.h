@@ -1,0 +1,22 @@
+/* services: port and protocol to a service name. */
+#ifndef FLOWTOP_SERVICES_H
+#define FLOWTOP_SERVICES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Load "<dir>/tcp.conf" and "<dir>/udp.conf" (the netsniff-ng format:
+ * "<port> <name>" per line, '#' comments), then /etc/services (or the path
+ * given, for tests) as a fallback.  Malformed lines are skipped with one
+ * warning each on warn (may be NULL).  Missing files are not an error.
+ * Returns 0 or -errno. Not thread-safe; call once before threads start. */
+int services_load(const char *confdir, const char *etc_services, FILE *warn);
+/* Name for port of IPPROTO_TCP, _UDP, _UDPLITE, _SCTP, _DCCP (SCTP and DCCP
+ * use the TCP map, UDP-lite the UDP map unless /etc/services has its own);
+ * NULL if unknown.  Thread-safe after load. */
+const char *services_name(uint8_t l4proto, uint16_t port);
+/* Port for a service name, for the filter language; -1 if unknown. */
+int services_port(uint8_t l4proto, const char *name);
+void services_free(void);
+
+#endif

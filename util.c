@@ -1,0 +1,235 @@
+/* util: formatting of numbers and inert drawing of outside strings. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "util.h"
+
+/*
+ * Scale n by powers of base and print it with one decimal.  Integer
+ * arithmetic (rounding half up) keeps the unit switch exact: a value that
+ * would print as "1024.0 KiB" or "1000.0k" is shown in the next unit.
+ */
+static void util_fmt_scaled(char *buf, size_t len, uint64_t n, uint64_t base,
+			    const char *const *units, size_t nunits,
+			    const char *sep)
+{
+	uint64_t div = 1, whole = 0, tenths;
+	size_t i;
+
+	if (n < base) {
+		snprintf(buf, len, "%" PRIu64 "%s%s", n, sep, units[0]);
+		return;
+	}
+	for (i = 1; i < nunits; i++) {
+		div *= base;
+		whole = n / div;
+		/* rem < div <= 2^60, so rem * 10 cannot overflow. */
+		tenths = ((n % div) * 10 + div / 2) / div;
+		whole = whole * 10 + tenths;
+		if (whole < base * 10 || i == nunits - 1)
+			break;
+	}
+	snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%s%s", whole / 10,
+		 whole % 10, sep, units[i]);
+}
+
+char *util_fmt_bytes(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+
+	if (!buf || !len)
+		return buf;
+	util_fmt_scaled(buf, len, bytes, 1024, units, 7, " ");
+	return buf;
+}
+
+char *util_fmt_count(char *buf, size_t len, uint64_t n)
+{
+	static const char *const units[] = {
+		"", "k", "M", "G", "T", "P", "E"
+	};
+
+	if (!buf || !len)
+		return buf;
+	util_fmt_scaled(buf, len, n, 1000, units, 7, "");
+	return buf;
+}
+
+char *util_fmt_rate(char *buf, size_t len, double bytes_per_sec, bool bits)
+{
+	static const char *const byte_units[] = {
+		"B", "kB", "MB", "GB", "TB", "PB", "EB"
+	};
+	static const char *const bit_units[] = {
+		"bit", "kbit", "Mbit", "Gbit", "Tbit", "Pbit", "Ebit"
+	};
+	const char *const *units = bits ? bit_units : byte_units;
+	double v = bytes_per_sec, scale = 1.0;
+	char tmp[512];
+	size_t i;
+
+	if (!buf || !len)
+		return buf;
+	/* A rate from a counter that went backwards or a zero interval. */
+	if (!isfinite(v) || !(v > 0.0))
+		v = 0.0;
+	if (bits)
+		v *= 8.0;
+
+	/* Decide on the printed text itself, so "1000.0 kB/s" never shows. */
+	snprintf(tmp, sizeof(tmp), "%.0f", v);
+	if (strtod(tmp, NULL) < 1000.0) {
+		snprintf(buf, len, "%s %s/s", tmp, units[0]);
+		return buf;
+	}
+	for (i = 1; i < 7; i++) {
+		scale *= 1000.0;
+		snprintf(tmp, sizeof(tmp), "%.1f", v / scale);
+		if (strtod(tmp, NULL) < 1000.0 || i == 6)
+			break;
+	}
+	snprintf(buf, len, "%s %s/s", tmp, units[i]);
+	return buf;
+}
+
+char *util_fmt_duration(char *buf, size_t len, uint64_t s)
+{
+	if (!buf || !len)
+		return buf;
+	if (s < 60)
+		snprintf(buf, len, "%" PRIu64 "s", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", s / 60,
+			 s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 s % 3600 / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+			 s % 86400 / 3600);
+	return buf;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at s (1..4), or 0 if it is invalid;
+ * *bad is then the number of bytes of its maximal ill-formed prefix
+ * (Unicode's "maximal subpart"), which become a single '?'.
+ * Ranges are those of RFC 3629 / Unicode table 3-7: no overlongs, no
+ * surrogates, nothing above U+10FFFF.
+ */
+static size_t util_utf8_len(const unsigned char *s, size_t *bad)
+{
+	unsigned char c = s[0];
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	*bad = 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		/* The NUL terminator fails this test, so no overread. */
+		if (s[i] < lo || s[i] > hi) {
+			*bad = i;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return n;
+}
+
+char *util_sanitize(char *dst, size_t len, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n, bad;
+
+	if (!dst || !len)
+		return dst;
+	if (!s) {
+		dst[0] = '\0';
+		return dst;
+	}
+	while (*s) {
+		if (*s < 0x80) {
+			if (o + 1 >= len)
+				break;
+			/* C0 controls and DEL would drive the terminal. */
+			dst[o++] = (*s < 0x20 || *s == 0x7f) ? '?' : (char)*s;
+			s++;
+			continue;
+		}
+		n = util_utf8_len(s, &bad);
+		/* U+0080..U+009F: C1 controls, e.g. CSI as C2 9B. */
+		if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+			n = 0;
+			bad = 2;
+		}
+		if (!n) {
+			if (o + 1 >= len)
+				break;
+			dst[o++] = '?';
+			s += bad;
+			continue;
+		}
+		if (o + n >= len)
+			break;
+		memcpy(dst + o, s, n);
+		o += n;
+		s += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+char *util_fmt_addr(char *buf, size_t len, int family, const void *addr)
+{
+	if (!buf || !len)
+		return buf;
+	if (!addr || (family != AF_INET && family != AF_INET6) ||
+	    len > (size_t)INT32_MAX ||
+	    !inet_ntop(family, addr, buf, (socklen_t)len))
+		buf[0] = '\0';
+	return buf;
+}
+
+static uint64_t util_now(clockid_t clk)
+{
+	struct timespec ts;
+
+	if (clock_gettime(clk, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t util_now_mono(void)
+{
+	return util_now(CLOCK_MONOTONIC);
+}
+
+uint64_t util_now_real(void)
+{
+	return util_now(CLOCK_REALTIME);
+}

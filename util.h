@@ -1,0 +1,30 @@
+/* util: formatting of numbers and inert drawing of outside strings. */
+#ifndef FLOWTOP_UTIL_H
+#define FLOWTOP_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "0 B", "1023 B", "1.0 KiB", "12.3 MiB", ... (IEC, one decimal). */
+char *util_fmt_bytes(char *buf, size_t len, uint64_t bytes);
+/* Rate in bytes/s as "12.3 kB/s" or, with bits, "98.4 kbit/s" (SI). */
+char *util_fmt_rate(char *buf, size_t len, double bytes_per_sec, bool bits);
+/* Packet count: "999", "1.2k", "3.4M". */
+char *util_fmt_count(char *buf, size_t len, uint64_t n);
+/* Duration in seconds: "59s", "1m02s", "3h04m", "2d03h". */
+char *util_fmt_duration(char *buf, size_t len, uint64_t seconds);
+
+/* Copy src into dst so that it can be drawn: control characters (C0, DEL,
+ * C1) and invalid UTF-8 become '?', valid UTF-8 is kept; always NUL
+ * terminated, never splits a UTF-8 sequence.  Returns dst. */
+char *util_sanitize(char *dst, size_t len, const char *src);
+
+/* Address to text (inet_ntop), family AF_INET or AF_INET6. */
+char *util_fmt_addr(char *buf, size_t len, int family, const void *addr);
+
+/* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
+uint64_t util_now_mono(void);
+uint64_t util_now_real(void);
+
+#endif
