@@ -1,0 +1,230 @@
+/* Unit test: the flow table and the view over it (insert, update, close,
+ * scan and reap; rates; filters by family and protocol; paging and sorting
+ * checked against a full sort; Processes and Remote groups). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <urcu.h>
+
+#include "check.h"
+#include "flow_list.h"
+#include "view.h"
+
+#define SEC 1000000000ull
+
+static struct flow_rec mk(uint32_t id, uint8_t proto, int family, int k)
+{
+	struct flow_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.id = id;
+	r.family = family;
+	r.l4proto = proto;
+	if (family == AF_INET) {
+		r.orig.src.b[0] = 192; r.orig.src.b[2] = 2; r.orig.src.b[3] = 1;
+		r.orig.dst.b[0] = 198; r.orig.dst.b[1] = 51;
+		r.orig.dst.b[2] = 100; r.orig.dst.b[3] = (uint8_t)k;
+	} else {
+		inet_pton(AF_INET6, "2001:db8::1", r.orig.src.b);
+		inet_pton(AF_INET6, "2001:db8::2", r.orig.dst.b);
+		r.orig.dst.b[15] = (uint8_t)k;
+	}
+	r.orig.sport = (uint16_t)(10000 + k);
+	r.orig.dport = 443;
+	r.repl.src = r.orig.dst;
+	r.repl.dst = r.orig.src;
+	r.repl.sport = r.orig.dport;
+	r.repl.dport = r.orig.sport;
+	r.state = 3;
+	r.have = FLOW_HAVE_STATE | FLOW_HAVE_COUNTERS;
+	return r;
+}
+
+static void test_lifecycle(void)
+{
+	struct flow_list *fl;
+	struct flow_rec a = mk(1, IPPROTO_TCP, AF_INET, 1);
+	struct flow_rec b = mk(2, IPPROTO_UDP, AF_INET6, 2);
+	struct view_opts o;
+	struct flow_row rows[8];
+	size_t n, total;
+	uint32_t scan;
+
+	CHECK(flow_list_create(&fl) == 0);
+	view_opts_default(&o);
+	o.protos = VIEW_ALL_PROTOS;
+
+	CHECK(flow_list_update(fl, &a, 1 * SEC) == 1);
+	CHECK(flow_list_update(fl, &b, 1 * SEC) == 1);
+	CHECK(flow_list_update(fl, &a, 1 * SEC) == 0);	/* known */
+	CHECK(flow_list_count(fl) == 2);
+
+	/* rates: 1000 bytes more in 2 s is 500 B/s */
+	a.orig_bytes = 1000;
+	a.repl_bytes = 4000;
+	CHECK(flow_list_update(fl, &a, 3 * SEC) == 0);
+	total = view_flows(fl, &o, 0, 8, rows, &n);
+	CHECK(total == 2 && n == 2);
+	CHECK(rows[0].rec.id == 1);	/* busiest first */
+	CHECK(rows[0].rate_orig > 499.9 && rows[0].rate_orig < 500.1);
+	CHECK(rows[0].rate_repl > 1999.9 && rows[0].rate_repl < 2000.1);
+	CHECK(rows[0].rec.orig_bytes == 1000);
+
+	/* a dump right after another gives no rate: kept */
+	a.orig_bytes = 2000;
+	flow_list_update(fl, &a, 3 * SEC + 1000);
+	view_flows(fl, &o, 0, 8, rows, &n);
+	CHECK(rows[0].rate_orig > 499.9 && rows[0].rate_orig < 500.1);
+
+	/* family and protocol choices */
+	o.ipv6 = false;
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
+	o.ipv6 = true;
+	o.protos = VIEW_UDP;
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 2);
+	o.protos = VIEW_ALL_PROTOS;
+
+	/* a scan that does not see b closes it; reap removes it later */
+	scan = flow_list_begin_scan(fl);
+	flow_list_update(fl, &a, 5 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 5 * SEC) == 1);
+	CHECK(flow_list_count(fl) == 2);
+	o.hide_closed = true;
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
+	o.hide_closed = false;
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 2);
+	CHECK(flow_list_reap(fl, 4 * SEC) == 0);	/* not yet */
+	CHECK(flow_list_reap(fl, 5 * SEC) == 1);
+	CHECK(flow_list_count(fl) == 1);
+
+	/* DESTROY event: closed at once, gone after reap */
+	CHECK(flow_list_close(fl, &a, 6 * SEC) == 0);
+	CHECK(flow_list_close(fl, &b, 6 * SEC) == -ENOENT);
+	CHECK(flow_list_reap(fl, 6 * SEC) == 1);
+	CHECK(flow_list_count(fl) == 0);
+
+	/* same tuple, new id: a different flow */
+	a.id = 99;
+	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
+	a.id = 1;
+	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
+	CHECK(flow_list_count(fl) == 2);
+	flow_list_destroy(fl);
+}
+
+static int cmp_bytes_desc(const void *pa, const void *pb)
+{
+	const uint64_t *a = pa, *b = pb;
+
+	return *a < *b ? 1 : *a > *b ? -1 : 0;
+}
+
+/* Every page of a 5000-flow table, sorted by bytes, equals the same slice
+ * of a full sort done here independently. */
+static void test_paging(void)
+{
+	enum { N = 5000, PAGE = 37 };
+	struct flow_list *fl;
+	struct view_opts o;
+	static uint64_t want[N];
+	struct flow_row rows[PAGE];
+	size_t n, first, bad = 0;
+
+	CHECK(flow_list_create(&fl) == 0);
+	srand(42);
+	for (int i = 0; i < N; i++) {
+		struct flow_rec r = mk(i + 1, IPPROTO_TCP,
+				       i % 3 ? AF_INET : AF_INET6, i % 250);
+
+		r.orig.sport = (uint16_t)i;
+		r.orig_bytes = (uint64_t)rand() % 100000;
+		want[i] = r.orig_bytes;
+		flow_list_update(fl, &r, SEC);
+	}
+	qsort(want, N, sizeof(want[0]), cmp_bytes_desc);
+	view_opts_default(&o);
+	o.show_hidden = true;	/* port 53 is among them */
+	o.sort = SORT_BYTES;
+	for (first = 0; first < N; first += PAGE) {
+		CHECK(view_flows(fl, &o, first, PAGE, rows, &n) == N);
+		for (size_t i = 0; i < n; i++)
+			if (rows[i].rec.orig_bytes != want[first + i])
+				bad++;
+	}
+	CHECK(bad == 0);
+	/* reversed: the smallest first */
+	o.reverse = true;
+	view_flows(fl, &o, 0, PAGE, rows, &n);
+	CHECK(n == PAGE && rows[0].rec.orig_bytes == want[N - 1]);
+	/* by port, ascending */
+	o.reverse = false;
+	o.sort = SORT_PORT;
+	view_flows(fl, &o, 100, 3, rows, &n);
+	CHECK(n == 3 && rows[0].rec.orig.sport == 100 &&
+	      rows[2].rec.orig.sport == 102);
+	/* the original's rule: DNS (and loopback) hidden unless asked */
+	o.show_hidden = false;
+	CHECK(view_flows(fl, &o, 0, 1, rows, &n) == N - 1);
+	flow_list_destroy(fl);
+}
+
+static void test_groups(void)
+{
+	struct flow_list *fl;
+	struct view_opts o;
+	struct view_group g[8];
+	size_t n;
+
+	CHECK(flow_list_create(&fl) == 0);
+	for (int i = 0; i < 6; i++) {
+		struct flow_rec r = mk(i + 1, IPPROTO_TCP, AF_INET, i % 2);
+
+		r.orig_bytes = 100;
+		r.repl_bytes = 1000;
+		flow_list_update(fl, &r, SEC);
+	}
+	view_opts_default(&o);
+	CHECK(view_groups(fl, &o, GROUP_HOST, 0, 8, g, &n) == 2 && n == 2);
+	CHECK(g[0].flows == 3 && g[0].bytes_out == 300 &&
+	      g[0].bytes_in == 3000);
+	CHECK(view_groups(fl, &o, GROUP_COUNTRY, 0, 8, g, &n) == 1);
+	CHECK(g[0].flows == 6);
+	/* no owners known: no process lines */
+	CHECK(view_groups(fl, &o, GROUP_PROCESS, 0, 8, g, &n) == 0);
+	flow_list_destroy(fl);
+}
+
+static void test_names(void)
+{
+	struct flow_rec r = mk(1, IPPROTO_TCP, AF_INET, 1);
+
+	CHECK_STR(view_state_name(&r), "ESTABLISHED");
+	r.l4proto = IPPROTO_SCTP;
+	r.state = 4;
+	CHECK_STR(view_state_name(&r), "ESTABLISHED");
+	r.l4proto = IPPROTO_DCCP;
+	r.state = 4;
+	CHECK_STR(view_state_name(&r), "OPEN");
+	r.l4proto = IPPROTO_UDP;
+	r.status = 0;
+	CHECK_STR(view_state_name(&r), "UNREPLIED");
+	r.l4proto = IPPROTO_ICMPV6;
+	r.family = AF_INET6;
+	r.icmp_type = 128;
+	CHECK_STR(view_state_name(&r), "echo-request");
+	CHECK(view_sort_parse("BYTES") == SORT_BYTES);
+	CHECK(view_sort_parse("nope") == -1);
+	CHECK_STR(view_sort_name(SORT_COUNTRY), "country");
+}
+
+int main(void)
+{
+	rcu_register_thread();
+	test_lifecycle();
+	test_paging();
+	test_groups();
+	test_names();
+	rcu_unregister_thread();
+	return check_summary("test_flow_list");
+}

@@ -1,0 +1,671 @@
+/* view: choose, sort and page the flows to show.
+ *
+ * Each call walks the table once under rcu_read_lock(), keeps a small
+ * (flow, sort key) item per matching flow, and sorts only the page that is
+ * asked for: quickselect puts the page's items in place in O(n), then only
+ * the page itself is sorted.  Rows are copied out before the read lock is
+ * dropped, so callers never hold pointers into the table.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <urcu.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+
+#include "filter.h"
+#include "geoip.h"
+#include "util.h"
+#include "view.h"
+
+struct item {
+	uint64_t k1, k2, k3;
+	struct flow *f;
+};
+
+/* The item vector is reused between calls of one thread. */
+static __thread struct item *items;
+static __thread size_t items_cap;
+
+void view_opts_default(struct view_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ipv4 = true;
+	o->ipv6 = true;
+	o->protos = VIEW_TCP;
+	o->sort = SORT_RATE;
+	o->mode = VIEW_FLOWS;
+}
+
+static unsigned proto_group(uint8_t l4proto)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:
+		return VIEW_TCP;
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		return VIEW_UDP;
+	case IPPROTO_DCCP:
+		return VIEW_DCCP;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return VIEW_ICMP;
+	case IPPROTO_SCTP:
+		return VIEW_SCTP;
+	}
+	return 0;
+}
+
+static bool is_loopback(uint8_t family, const union flow_addr *a)
+{
+	static const uint8_t v6_lo[16] = { [15] = 1 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET)
+		return a->b[0] == 127;
+	if (memcmp(a->b, v6_lo, 16) == 0)
+		return true;
+	return memcmp(a->b, v4_mapped, 12) == 0 && a->b[12] == 127;
+}
+
+/* What the original flowtop always hid: loopback and DNS. */
+static bool is_hidden(const struct flow_rec *r)
+{
+	bool ports = r->l4proto != IPPROTO_ICMP &&
+		     r->l4proto != IPPROTO_ICMPV6;
+
+	if (is_loopback(r->family, &r->orig.src) ||
+	    is_loopback(r->family, &r->orig.dst))
+		return true;
+	return ports && (r->orig.dport == 53 || r->orig.sport == 53);
+}
+
+bool view_match(const struct view_opts *o, const struct flow_row *row)
+{
+	const struct flow_rec *r = &row->rec;
+
+	if (r->family == AF_INET ? !o->ipv4 : !o->ipv6)
+		return false;
+	if (!(proto_group(r->l4proto) & o->protos))
+		return false;
+	if (o->hide_closed && row->closed_at)
+		return false;
+	if (!o->show_hidden && is_hidden(r))
+		return false;
+	if (o->active_only && row->rate_orig + row->rate_repl <= 0)
+		return false;
+	if (o->filter && !filter_match(o->filter, row, o->fctx))
+		return false;
+	return true;
+}
+
+/* --- sort keys ---------------------------------------------------------- */
+
+static uint64_t addr_key(uint8_t family, const union flow_addr *a)
+{
+	uint64_t hi = 0;
+
+	/* IPv4 before IPv6; within a family by the leading bytes. */
+	if (family == AF_INET)
+		return (uint64_t)ntohl(a->w[0]) << 8;
+	for (int i = 0; i < 7; i++)
+		hi = hi << 8 | a->b[i];
+	return (1ull << 63) | hi;
+}
+
+static uint64_t str_key(const char *s)
+{
+	uint64_t k = 0;
+	int i;
+
+	/* The first 8 bytes, case folded: enough to order names. */
+	for (i = 0; i < 8 && s && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		k = k << 8 | (c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	return k << (8 * (8 - i));
+}
+
+static uint64_t duration_ns(const struct flow_row *row, uint64_t now_mono,
+			    uint64_t now_real)
+{
+	if ((row->rec.have & FLOW_HAVE_TSTAMP) && row->rec.ts_start &&
+	    row->rec.ts_start < now_real)
+		return now_real - row->rec.ts_start;
+	return now_mono > row->first_seen ? now_mono - row->first_seen : 0;
+}
+
+static void make_key(struct item *it, const struct flow_row *row,
+		     enum view_sort sort, uint64_t now_mono, uint64_t now_real)
+{
+	const struct flow_rec *r = &row->rec;
+	double rate = row->rate_orig + row->rate_repl;
+	const struct geo_info *g;
+
+	/* Ascending (k1, k2, k3) is the natural order of each key: busiest,
+	 * biggest, longest first; names and numbers A to Z. */
+	it->k2 = ~row->first_seen;	/* ties: newest first */
+	it->k3 = (uintptr_t)it->f;
+	switch (sort) {
+	case SORT_RATE:
+		it->k1 = ~(uint64_t)(rate * 16.0);
+		it->k2 = ~row->first_seen;
+		break;
+	case SORT_BYTES:
+		it->k1 = ~(r->orig_bytes + r->repl_bytes);
+		break;
+	case SORT_PACKETS:
+		it->k1 = ~(r->orig_pkts + r->repl_pkts);
+		break;
+	case SORT_DURATION:
+		it->k1 = ~duration_ns(row, now_mono, now_real);
+		break;
+	case SORT_PROCESS:
+		it->k1 = row->owner.pid > 0 ? str_key(row->owner.comm) :
+			 UINT64_MAX;
+		it->k2 = (uint32_t)row->owner.pid;
+		break;
+	case SORT_PID:
+		it->k1 = row->owner.pid > 0 ? (uint64_t)row->owner.pid :
+			 UINT64_MAX;
+		break;
+	case SORT_USER:
+		it->k1 = row->owner.pid > 0 ? row->owner.uid : UINT64_MAX;
+		break;
+	case SORT_SRC:
+		it->k1 = addr_key(r->family, &r->orig.src);
+		it->k2 = r->orig.sport;
+		break;
+	case SORT_DST:
+		it->k1 = addr_key(r->family, &r->orig.dst);
+		it->k2 = r->orig.dport;
+		break;
+	case SORT_PORT:
+		it->k1 = r->orig.dport;
+		it->k2 = r->orig.sport;
+		break;
+	case SORT_PROTO:
+		it->k1 = str_key(view_proto_name(r->l4proto, r->family));
+		break;
+	case SORT_STATE:
+		it->k1 = ((uint64_t)r->l4proto << 32) | r->state;
+		break;
+	case SORT_COUNTRY:
+		g = row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
+		    row->geo_dst;
+		it->k1 = g && g->cc[0] ? str_key(g->cc) : UINT64_MAX;
+		it->k2 = g ? str_key(g->city) : UINT64_MAX;
+		break;
+	case SORT_NONE:
+	case SORT__COUNT:
+		it->k1 = 0;
+		it->k2 = 0;
+		break;
+	}
+}
+
+static inline int item_cmp(const struct item *a, const struct item *b,
+			   bool rev)
+{
+	int c;
+
+	if (a->k1 != b->k1)
+		c = a->k1 < b->k1 ? -1 : 1;
+	else if (a->k2 != b->k2)
+		c = a->k2 < b->k2 ? -1 : 1;
+	else if (a->k3 != b->k3)
+		c = a->k3 < b->k3 ? -1 : 1;
+	else
+		c = 0;
+	return rev ? -c : c;
+}
+
+static int cmp_fwd(const void *a, const void *b)
+{
+	return item_cmp(a, b, false);
+}
+
+static int cmp_rev(const void *a, const void *b)
+{
+	return item_cmp(a, b, true);
+}
+
+static void swap_items(struct item *a, struct item *b)
+{
+	struct item t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Rearrange v[lo..hi) so that v[k] is the item a full sort would put
+ * there, smaller ones before it, larger after.  Keys are unique (k3 is the
+ * flow's address), so a two-way partition always makes progress. */
+static void select_nth(struct item *v, size_t lo, size_t hi, size_t k,
+		       bool rev)
+{
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2, i, store;
+
+		/* median of three as pivot, moved to the end */
+		if (item_cmp(&v[mid], &v[lo], rev) < 0)
+			swap_items(&v[mid], &v[lo]);
+		if (item_cmp(&v[hi - 1], &v[lo], rev) < 0)
+			swap_items(&v[hi - 1], &v[lo]);
+		if (item_cmp(&v[mid], &v[hi - 1], rev) < 0)
+			swap_items(&v[mid], &v[hi - 1]);
+		store = lo;
+		for (i = lo; i < hi - 1; i++)
+			if (item_cmp(&v[i], &v[hi - 1], rev) < 0)
+				swap_items(&v[i], &v[store++]);
+		swap_items(&v[store], &v[hi - 1]);
+		if (store == k)
+			return;
+		if (k < store)
+			hi = store;
+		else
+			lo = store + 1;
+	}
+}
+
+static int grow_items(size_t need)
+{
+	struct item *n;
+	size_t cap = items_cap ? items_cap : 1024;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap == items_cap)
+		return 0;
+	n = realloc(items, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	items = n;
+	items_cap = cap;
+	return 0;
+}
+
+struct collect_ctx {
+	const struct view_opts *o;
+	size_t n;
+	uint64_t now_mono, now_real;
+	bool failed;
+};
+
+static int collect_cb(struct flow *f, void *arg)
+{
+	struct collect_ctx *c = arg;
+	struct flow_row row;
+
+	flow_snapshot(f, &row);
+	if (!view_match(c->o, &row))
+		return 0;
+	if (c->n >= items_cap && grow_items(c->n + 1)) {
+		c->failed = true;
+		return 1;
+	}
+	items[c->n].f = f;
+	make_key(&items[c->n], &row, c->o->sort, c->now_mono, c->now_real);
+	c->n++;
+	return 0;
+}
+
+size_t view_flows(struct flow_list *fl, const struct view_opts *o,
+		  size_t first, size_t max, struct flow_row *rows,
+		  size_t *n_rows)
+{
+	struct collect_ctx c = { .o = o, .now_mono = util_now_mono(),
+				 .now_real = util_now_real() };
+	size_t end, i;
+	bool rev = o->reverse;
+
+	*n_rows = 0;
+	if (grow_items(flow_list_count(fl) + 1))
+		return 0;
+	rcu_read_lock();
+	flow_list_for_each(fl, collect_cb, &c);
+	if (first < c.n && max) {
+		end = first + max < c.n ? first + max : c.n;
+		if (o->sort != SORT_NONE) {
+			if (first > 0)
+				select_nth(items, 0, c.n, first, rev);
+			if (end < c.n)
+				select_nth(items, first, c.n, end, rev);
+			qsort(items + first, end - first, sizeof(*items),
+			      rev ? cmp_rev : cmp_fwd);
+		}
+		for (i = first; i < end; i++)
+			flow_snapshot(items[i].f, &rows[i - first]);
+		*n_rows = end - first;
+	}
+	rcu_read_unlock();
+	return c.n;
+}
+
+/* --- groups: Processes and Remote views ---------------------------------- */
+
+struct gkey {
+	uint8_t family;
+	union flow_addr addr;
+	int32_t pid;
+	char name[24];
+};
+
+struct gslot {
+	struct gkey key;
+	bool used;
+	struct view_group g;
+};
+
+struct group_ctx {
+	const struct view_opts *o;
+	enum view_group_kind kind;
+	struct gslot *slots;
+	size_t cap, n;
+};
+
+static uint64_t gkey_hash(const struct gkey *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+static const union flow_addr *remote_addr(const struct flow_row *row)
+{
+	return row->owner.local == FLOW_LOCAL_DST ? &row->rec.orig.src :
+						    &row->rec.orig.dst;
+}
+
+static const struct geo_info *remote_geo(const struct flow_row *row)
+{
+	return row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
+						    row->geo_dst;
+}
+
+static void group_key(const struct group_ctx *c, const struct flow_row *row,
+		      struct gkey *k)
+{
+	const struct geo_info *g = remote_geo(row);
+
+	memset(k, 0, sizeof(*k));
+	switch (c->kind) {
+	case GROUP_PROCESS:
+		k->pid = row->owner.pid;
+		snprintf(k->name, sizeof(k->name), "%s",
+			 row->owner.comm ? row->owner.comm : "");
+		break;
+	case GROUP_HOST:
+		k->family = row->rec.family;
+		k->addr = *remote_addr(row);
+		break;
+	case GROUP_COUNTRY:
+		snprintf(k->name, sizeof(k->name), "%s",
+			 g && g->cc[0] ? g->cc : "");
+		break;
+	}
+}
+
+static struct gslot *group_slot(struct group_ctx *c, const struct gkey *k)
+{
+	size_t mask = c->cap - 1, i = gkey_hash(k) & mask;
+
+	while (c->slots[i].used) {
+		if (memcmp(&c->slots[i].key, k, sizeof(*k)) == 0)
+			return &c->slots[i];
+		i = (i + 1) & mask;
+	}
+	c->slots[i].used = true;
+	c->slots[i].key = *k;
+	c->n++;
+	return &c->slots[i];
+}
+
+static void group_init(struct view_group *g, const struct group_ctx *c,
+		       const struct flow_row *row)
+{
+	const struct geo_info *geo = remote_geo(row);
+
+	memset(g, 0, sizeof(*g));
+	switch (c->kind) {
+	case GROUP_PROCESS:
+		snprintf(g->key, sizeof(g->key), "%s",
+			 row->owner.comm ? row->owner.comm : "?");
+		g->pid = row->owner.pid;
+		g->uid = row->owner.uid;
+		break;
+	case GROUP_HOST:
+		g->family = row->rec.family;
+		g->addr = *remote_addr(row);
+		util_fmt_addr(g->key, sizeof(g->key), g->family, g->addr.b);
+		g->geo = geo;
+		if (geo)
+			snprintf(g->sub, sizeof(g->sub), "%s", geo->cc);
+		break;
+	case GROUP_COUNTRY:
+		g->geo = geo;
+		if (geo && geo->cc[0]) {
+			snprintf(g->key, sizeof(g->key), "%s",
+				 geo->country[0] ? geo->country : geo->cc);
+			snprintf(g->sub, sizeof(g->sub), "%s", geo->cc);
+		} else {
+			snprintf(g->key, sizeof(g->key), "(unknown)");
+		}
+		break;
+	}
+}
+
+static int group_cb(struct flow *f, void *arg)
+{
+	struct group_ctx *c = arg;
+	struct flow_row row;
+	struct gslot *s;
+	struct gkey k;
+	bool in = false;
+
+	flow_snapshot(f, &row);
+	if (!view_match(c->o, &row))
+		return 0;
+	if (c->kind == GROUP_PROCESS && row.owner.pid <= 0)
+		return 0;
+	if (c->n * 2 >= c->cap)
+		return 1;	/* cannot happen: cap > 2 * flows */
+	group_key(c, &row, &k);
+	s = group_slot(c, &k);
+	if (!s->g.flows)
+		group_init(&s->g, c, &row);
+	in = row.owner.local == FLOW_LOCAL_DST;
+	s->g.flows++;
+	s->g.bytes_out += in ? row.rec.repl_bytes : row.rec.orig_bytes;
+	s->g.bytes_in += in ? row.rec.orig_bytes : row.rec.repl_bytes;
+	s->g.rate_out += in ? row.rate_repl : row.rate_orig;
+	s->g.rate_in += in ? row.rate_orig : row.rate_repl;
+	return 0;
+}
+
+static int group_cmp(const void *pa, const void *pb)
+{
+	const struct view_group *a = pa, *b = pb;
+	double ra = a->rate_out + a->rate_in, rb = b->rate_out + b->rate_in;
+	uint64_t ba = a->bytes_out + a->bytes_in;
+	uint64_t bb = b->bytes_out + b->bytes_in;
+
+	if (ra != rb)
+		return ra > rb ? -1 : 1;
+	if (ba != bb)
+		return ba > bb ? -1 : 1;
+	if (a->flows != b->flows)
+		return a->flows > b->flows ? -1 : 1;
+	return strcmp(a->key, b->key);
+}
+
+size_t view_groups(struct flow_list *fl, const struct view_opts *o,
+		   enum view_group_kind kind, size_t first, size_t max,
+		   struct view_group *groups, size_t *n_groups)
+{
+	struct group_ctx c = { .o = o, .kind = kind };
+	struct view_group *all;
+	size_t n = 0, i;
+
+	*n_groups = 0;
+	c.cap = 64;
+	while (c.cap < 2 * (flow_list_count(fl) + 64))
+		c.cap *= 2;
+	c.slots = calloc(c.cap, sizeof(*c.slots));
+	if (!c.slots)
+		return 0;
+	rcu_read_lock();
+	flow_list_for_each(fl, group_cb, &c);
+	rcu_read_unlock();
+
+	all = malloc((c.n + 1) * sizeof(*all));
+	if (all) {
+		for (i = 0; i < c.cap; i++)
+			if (c.slots[i].used)
+				all[n++] = c.slots[i].g;
+		qsort(all, n, sizeof(*all), group_cmp);
+		for (i = first; i < n && i - first < max; i++)
+			groups[i - first] = all[i];
+		*n_groups = i > first ? i - first : 0;
+		free(all);
+	}
+	free(c.slots);
+	return n;
+}
+
+/* --- names -------------------------------------------------------------- */
+
+const char *view_proto_name(uint8_t l4proto, uint8_t family)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_DCCP:
+		return "dccp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	case IPPROTO_GRE:
+		return "gre";
+	}
+	return "other";
+}
+
+/* As conntrack(8) prints them (enum tcp_conntrack, sctp_conntrack,
+ * ct_dccp_states in the kernel's uapi headers). */
+static const char *const tcp_states[] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+static const char *const sctp_states[] = {
+	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
+	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
+	"HEARTBEAT_SENT", "HEARTBEAT_ACKED",
+};
+static const char *const dccp_states[] = {
+	"NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
+	"CLOSING", "TIMEWAIT", "IGNORE", "INVALID",
+};
+
+#define NAME_AT(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
+
+static const char *icmp_name(uint8_t family, uint8_t type)
+{
+	if (family == AF_INET) {
+		switch (type) {
+		case 0: return "echo-reply";
+		case 3: return "unreachable";
+		case 5: return "redirect";
+		case 8: return "echo-request";
+		case 11: return "time-exceeded";
+		case 13: return "timestamp";
+		case 14: return "timestamp-reply";
+		}
+	} else {
+		switch (type) {
+		case 1: return "unreachable";
+		case 2: return "too-big";
+		case 3: return "time-exceeded";
+		case 128: return "echo-request";
+		case 129: return "echo-reply";
+		case 135: return "neigh-solicit";
+		case 136: return "neigh-advert";
+		}
+	}
+	return NULL;
+}
+
+const char *view_state_name(const struct flow_rec *r)
+{
+	static __thread char buf[24];
+	const char *n;
+
+	switch (r->l4proto) {
+	case IPPROTO_TCP:
+		return NAME_AT(tcp_states, r->state);
+	case IPPROTO_SCTP:
+		return NAME_AT(sctp_states, r->state);
+	case IPPROTO_DCCP:
+		return NAME_AT(dccp_states, r->state);
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		n = icmp_name(r->family, r->icmp_type);
+		if (n)
+			return n;
+		snprintf(buf, sizeof(buf), "type %u/%u", r->icmp_type,
+			 r->icmp_code);
+		return buf;
+	}
+	/* UDP and the rest have no state machine: say what was seen. */
+	if (r->status & IPS_ASSURED)
+		return "ASSURED";
+	if (r->status & IPS_SEEN_REPLY)
+		return "REPLIED";
+	return "UNREPLIED";
+}
+
+static const char *const sort_names[SORT__COUNT] = {
+	[SORT_RATE] = "rate",
+	[SORT_BYTES] = "bytes",
+	[SORT_PACKETS] = "packets",
+	[SORT_DURATION] = "duration",
+	[SORT_PROCESS] = "process",
+	[SORT_PID] = "pid",
+	[SORT_SRC] = "src",
+	[SORT_DST] = "dst",
+	[SORT_PORT] = "port",
+	[SORT_PROTO] = "proto",
+	[SORT_STATE] = "state",
+	[SORT_COUNTRY] = "country",
+	[SORT_USER] = "user",
+	[SORT_NONE] = "none",
+};
+
+const char *view_sort_name(enum view_sort s)
+{
+	return s < SORT__COUNT ? sort_names[s] : "?";
+}
+
+int view_sort_parse(const char *name)
+{
+	for (int i = 0; i < SORT__COUNT; i++)
+		if (strcasecmp(name, sort_names[i]) == 0)
+			return i;
+	if (strcasecmp(name, "address") == 0 || strcasecmp(name, "addr") == 0)
+		return SORT_DST;
+	return -1;
+}

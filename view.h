@@ -1,0 +1,112 @@
+/* view: what to show of the flow table, sorted and filtered, for the screen
+ * and the non-interactive outputs alike. */
+#ifndef FLOWTOP_VIEW_H
+#define FLOWTOP_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flow_list.h"
+
+struct filter;
+struct filter_ctx;
+
+/* Protocol groups selectable with -T -U -D -I -S and the same keys. */
+#define VIEW_TCP	0x01u
+#define VIEW_UDP	0x02u	/* UDP and UDP-lite */
+#define VIEW_DCCP	0x04u
+#define VIEW_ICMP	0x08u	/* ICMP and ICMPv6 */
+#define VIEW_SCTP	0x10u
+#define VIEW_ALL_PROTOS	0x1fu
+
+enum view_sort {
+	SORT_RATE,	/* total rate, ties: newest first (the default) */
+	SORT_BYTES,
+	SORT_PACKETS,
+	SORT_DURATION,
+	SORT_PROCESS,
+	SORT_PID,
+	SORT_SRC,
+	SORT_DST,
+	SORT_PORT,
+	SORT_PROTO,
+	SORT_STATE,
+	SORT_COUNTRY,
+	SORT_USER,
+	SORT_NONE,	/* table order */
+	SORT__COUNT
+};
+
+enum view_mode {
+	VIEW_FLOWS,
+	VIEW_PROCESSES,
+	VIEW_REMOTE,
+	VIEW__COUNT
+};
+
+/* Everything that decides what is shown; the UI owns one and changes it on
+ * keys, the batch output takes it from the command line. */
+struct view_opts {
+	bool ipv4, ipv6;
+	unsigned protos;		/* VIEW_* bits */
+	bool show_src;			/* -s, 's' */
+	bool bits;			/* -b, 'b' */
+	bool active_only;		/* 'a': only flows with a rate */
+	bool show_hidden;		/* loopback and DNS flows too ('l') */
+	bool hide_closed;		/* batch output: only live flows */
+	bool no_dns, no_geoip;		/* -n, -G */
+	enum view_sort sort;
+	bool reverse;
+	enum view_mode mode;
+	const struct filter *filter;	/* NULL: all */
+	const struct filter_ctx *fctx;
+};
+
+void view_opts_default(struct view_opts *o);
+
+/* Does this flow pass the family/protocol/hidden/active/filter choice? */
+bool view_match(const struct view_opts *o, const struct flow_row *row);
+
+/* A page of the Flows view: rows [first, first + max) of the sorted list of
+ * matching flows are copied to rows[]; *n_rows gets how many.  Returns the
+ * number of matching flows in all.  Takes rcu_read_lock itself.  Only the
+ * visible page is fully sorted (partial selection for the rest). */
+size_t view_flows(struct flow_list *fl, const struct view_opts *o,
+		  size_t first, size_t max, struct flow_row *rows,
+		  size_t *n_rows);
+
+
+/* One line of the Processes and Remote views. */
+struct view_group {
+	char key[80];			/* process "comm" / host / country */
+	char sub[48];			/* user / country code / "" */
+	int32_t pid;			/* processes view: pid (0 if several) */
+	uint32_t uid;
+	uint8_t family;			/* remote view, host lines */
+	union flow_addr addr;		/* remote view, host lines */
+	const struct geo_info *geo;	/* remote view */
+	size_t flows;
+	uint64_t bytes_out, bytes_in;
+	double rate_out, rate_in;	/* bytes/s */
+};
+
+enum view_group_kind {
+	GROUP_PROCESS,
+	GROUP_HOST,
+	GROUP_COUNTRY,
+};
+
+/* Aggregate matching flows by process, remote host or country, sorted by
+ * total rate then bytes; fills at most max groups; returns the number of
+ * groups in all.  "out" is the original direction (what we send). */
+size_t view_groups(struct flow_list *fl, const struct view_opts *o,
+		   enum view_group_kind kind, size_t first, size_t max,
+		   struct view_group *groups, size_t *n_groups);
+
+/* Names for display. */
+const char *view_proto_name(uint8_t l4proto, uint8_t family);
+const char *view_state_name(const struct flow_rec *rec);
+const char *view_sort_name(enum view_sort s);
+int view_sort_parse(const char *name);	/* -1 if unknown */
+
+#endif
