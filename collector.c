@@ -550,7 +550,10 @@ int collector_open(struct collector **out, struct flow_list *fl,
 	}
 	c->req_portid = mnl_socket_get_portid(c->req);
 	set_rcvbuf(c->req, DUMP_RCVBUF);
-	set_rcvbuf(c->ev, EVENT_RCVBUF);
+	/* Tests shrink the event buffer to force an overrun and a resync. */
+	const char *ev_size = getenv("FLOWTOP_EVENT_RCVBUF");
+
+	set_rcvbuf(c->ev, ev_size ? atoi(ev_size) : EVENT_RCVBUF);
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wake_fd < 0) {
 		ret = -errno;

@@ -378,6 +378,22 @@ static int run_batch(struct settings *s, struct flow_list *fl,
 	return 0;
 }
 
+/* A batch run's reader has no status line: say on stderr what was lost. */
+static void report_losses(struct collector *col)
+{
+	struct collector_stats st;
+
+	collector_get_stats(col, &st);
+	if (st.overruns)
+		fprintf(stderr, "flowtop: %llu event overruns (the kernel "
+			"dropped events), resynchronised %llu times from a "
+			"full dump\n", (unsigned long long)st.overruns,
+			(unsigned long long)st.resyncs);
+	if (st.parse_errors)
+		fprintf(stderr, "flowtop: %llu conntrack messages could not "
+			"be read\n", (unsigned long long)st.parse_errors);
+}
+
 static void setup_signals(void)
 {
 	struct sigaction sa;
@@ -514,6 +530,7 @@ int main(int argc, char **argv)
 	if (s.batch) {
 		s.view.hide_closed = true;
 		status = run_batch(&s, fl, col, en);
+		report_losses(col);
 	} else {
 		struct ui_ctx ui = {
 			.fl = fl, .col = col, .opts = &s.view,

@@ -21,6 +21,9 @@
 
 #define NAME_LEN 256
 
+/* Numbers the snapshots of a -c N run, so JSON readers can split them. */
+static unsigned long snapshot_no;
+
 static bool has_ports(uint8_t l4proto)
 {
 	return l4proto != IPPROTO_ICMP && l4proto != IPPROTO_ICMPV6;
@@ -170,7 +173,7 @@ void output_json_row(FILE *out, const struct flow_row *row,
 	bool snat, dnat, first = true;
 	const char *svc = service(r);
 
-	fprintf(out, "{\"id\":%" PRIu32, r->id);
+	fprintf(out, "{\"snapshot\":%lu,\"id\":%" PRIu32, snapshot_no, r->id);
 	json_kv_str(out, "family", r->family == AF_INET ? "ipv4" : "ipv6");
 	json_kv_str(out, "proto", view_proto_name(r->l4proto, r->family));
 	fprintf(out, ",\"l4proto\":%u", r->l4proto);
@@ -257,11 +260,13 @@ static void endpoint(char *buf, size_t len, const struct view_opts *o,
 		snprintf(buf, len, "%s:%u", clean, port);
 }
 
+#define TEXT_FMT_HEAD "%-20s %-7s %-4s %-12s "
+
 static void text_row(FILE *out, const struct flow_row *row,
 		     const struct view_opts *o)
 {
 	const struct flow_rec *r = &row->rec;
-	char proc[48] = "-", src[NAME_LEN + 8], dst[NAME_LEN + 8];
+	char proc[48] = "-", src[NAME_LEN + 8], dst[2 * NAME_LEN + 32];
 	char nat[NAME_LEN + 16] = "", geo[96] = "-", svc[40];
 	char bo[16], bi[16], ro[24], ri[24], dur[16];
 	const struct geo_info *g = row->owner.local == FLOW_LOCAL_DST ?
@@ -306,17 +311,18 @@ static void text_row(FILE *out, const struct flow_row *row,
 		      o->bits);
 	util_fmt_duration(dur, sizeof(dur), duration_sec(row));
 
-	fprintf(out, "%-20s %-7s %-4s %-12s ", proc,
+	fprintf(out, TEXT_FMT_HEAD, proc,
 		view_proto_name(r->l4proto, r->family),
 		r->family == AF_INET ? "ipv4" : "ipv6", view_state_name(r));
 	if (o->show_src)
-		fprintf(out, "%s -> ", src);
-	fprintf(out, "%s%s %s %s", dst, nat, svc, geo);
+		fprintf(out, "%-30s ", src);
+	strncat(dst, nat, sizeof(dst) - strlen(dst) - 1);
+	fprintf(out, "%-30s %-10s %-14s", dst, svc, geo);
 	if (r->have & FLOW_HAVE_COUNTERS)
-		fprintf(out, " out %s %s in %s %s", bo, ro, bi, ri);
+		fprintf(out, " %10s %12s %10s %12s", bo, ro, bi, ri);
 	else
-		fputs(" out - in -", out);
-	fprintf(out, " %s\n", dur);
+		fprintf(out, " %10s %12s %10s %12s", "-", "-", "-", "-");
+	fprintf(out, " %8s\n", dur);
 }
 
 struct name_ctx {
@@ -333,10 +339,16 @@ long output_snapshot(FILE *out, struct flow_list *fl,
 		return -ENOMEM;
 	total = view_flows(fl, o, 0, n, rows, &got);
 	(void)total;
-	if (fmt == OUTPUT_TEXT)
-		fprintf(out, "%-20s %-7s %-4s %-12s %sDST SERVICE GEO "
-			"OUT RATE IN RATE DURATION\n", "PROCESS/PID", "PROTO",
-			"IP", "STATE", o->show_src ? "SRC -> " : "");
+	snapshot_no++;
+	if (fmt == OUTPUT_TEXT) {
+		fprintf(out, TEXT_FMT_HEAD, "PROCESS/PID", "PROTO", "IP",
+			"STATE");
+		if (o->show_src)
+			fprintf(out, "%-30s ", "SOURCE");
+		fprintf(out, "%-30s %-10s %-14s %10s %12s %10s %12s %8s\n",
+			"DESTINATION", "SERVICE", "GEO", "SENT", "SEND RATE",
+			"RECEIVED", "RECV RATE", "TIME");
+	}
 	for (size_t i = 0; i < got; i++) {
 		if (fmt == OUTPUT_JSON) {
 			output_json_row(out, &rows[i], o);

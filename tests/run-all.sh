@@ -1,0 +1,43 @@
+#!/bin/sh
+# run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, then the
+# real-kernel and terminal tests (root).  Prints one total line
+# "all: N passed, N failed[, N skipped]" and fails if anything failed.
+O=${1:-build}
+pass=0 fail=0 skip=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+count() {	# file: add its summary line(s) to the totals
+	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	p=$(printf '%s' "$line" | sed -n 's/.*[^0-9]\{0,1\}\([0-9][0-9]*\) passed.*/\1/p')
+	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+	s=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	[ -n "$line" ]
+}
+
+step() {	# name command...: run, show, count; a crash counts as a failure
+	name=$1; shift
+	echo "=== $name"
+	"$@" >"$log/out" 2>&1; rc=$?
+	cat "$log/out"
+	if ! count "$log/out" || { [ $rc -ne 0 ] && ! grep -qE ' [1-9][0-9]* failed' "$log/out"; }; then
+		echo "FAIL: $name exited $rc without a failure count"
+		fail=$((fail + 1))
+	fi
+}
+
+step unit sh tests/run-unit.sh "$O"
+step unit-sanitize make -s check-sanitize
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: integration tests need root (network namespaces, conntrack)"
+	if [ "$CI" = true ]; then fail=$((fail + 1)); else skip=$((skip + 1)); fi
+else
+	for t in tests/integration/*.sh; do
+		[ -x "$t" ] || continue
+		step "$(basename "$t" .sh)" env T_BUILD="$O" "$t"
+	done
+fi
+echo "all: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
