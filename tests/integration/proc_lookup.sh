@@ -65,7 +65,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-DRV=${PROC_DRV:-$TOP/${1:-build}/tools/proc_drv}
+DRV=${PROC_DRV:-$TOP/${1:-${T_BUILD:-build}}/tools/proc_drv}
 if [ ! -x "$DRV" ]; then
 	DRV=$TMP/proc_drv
 	if ! (cd "$TOP" && ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O2 -I. \
