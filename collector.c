@@ -464,8 +464,9 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One full dump: every flow it shows is fresh, the others are closed. */
-static int dump(struct collector *c)
+/* One full dump: every flow it shows is fresh, the others are closed;
+ * flows closed before reap_before go. */
+static int dump(struct collector *c, uint64_t reap_before)
 {
 	struct dump_ctx d = { .c = c, .now = util_now_mono() };
 	uint32_t scan = flow_list_begin_scan(c->fl);
@@ -474,10 +475,11 @@ static int dump(struct collector *c)
 	ret = request(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP, dump_cb, &d);
 	if (ret) {
 		/* A failed dump proves nothing about absent flows. */
+		flow_list_abort_scan(c->fl);
 		atomic_store(&c->last_error, ret);
 		return ret;
 	}
-	flow_list_end_scan(c->fl, scan, d.now);
+	flow_list_end_scan(c->fl, scan, d.now, reap_before);
 	atomic_store(&c->last_dump_ns, util_now_mono() - d.now);
 	atomic_fetch_add(&c->dumps, 1);
 	read_stats(c);
@@ -585,8 +587,7 @@ static void *collector_main(void *arg)
 	uint64_t v;
 
 	rcu_register_thread();
-	dump(c);
-	flow_list_reap(c->fl, util_now_mono());
+	dump(c, 0);
 	atomic_fetch_add(&c->scans, 1);
 	next = util_now_mono() + interval_ns(c);
 
@@ -602,8 +603,7 @@ static void *collector_main(void *arg)
 				atomic_fetch_add(&c->resyncs, 1);
 			resync = false;
 			/* Closed flows stay one interval, dimmed. */
-			flow_list_reap(c->fl, now - interval_ns(c) / 2);
-			dump(c);
+			dump(c, now - interval_ns(c) / 2);
 			atomic_fetch_add(&c->scans, 1);
 			now = util_now_mono();
 			next = now + interval_ns(c);

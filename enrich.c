@@ -31,6 +31,8 @@ struct enrich {
 	struct flow_list *fl;
 	struct enrich_opts o;
 	pthread_t thread;
+	uint64_t seen_inserts;	/* flow_list_inserts() at the last pass */
+	bool retry;		/* the last pass left flows to ask again */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop, kicked;
@@ -107,16 +109,13 @@ static void do_owner(struct pass_ctx *c, struct flow *f,
 		atomic_fetch_add(&c->e->owners_found, 1);
 		return;
 	}
-	if (!c->refreshed && c->now - row->first_seen < retry_ns) {
-		c->unknown_local++;	/* ask again after a refresh */
+	if (c->now - row->first_seen < retry_ns) {
+		c->unknown_local++;	/* ask again: after a refresh, or later */
 		return;
 	}
-	if (c->now - row->first_seen >= retry_ns) {
-		o.pid = 0;
-		o.comm = NULL;
-		o.local = classify(row);
-		flow_set_owner(f, &o);
-	}
+	o.pid = 0;	/* unknown: another namespace, or the process is gone */
+	o.comm = NULL;
+	flow_set_owner(f, &o);
 }
 
 static int pass_cb(struct flow *f, void *arg)
@@ -150,6 +149,15 @@ static int pass_cb(struct flow *f, void *arg)
 static void pass(struct enrich *e, bool refresh_first)
 {
 	struct pass_ctx c = { .e = e, .now = util_now_mono() };
+	uint64_t inserts = flow_list_inserts(e->fl);
+
+	/* Nothing new and nothing to ask again: a walk would only miss the
+	 * cache 100,000 times. */
+	if (inserts == e->seen_inserts && !e->retry && !refresh_first) {
+		atomic_fetch_add(&e->passes, 1);
+		return;
+	}
+	e->seen_inserts = inserts;
 
 	if (refresh_first) {
 		proc_lookup_refresh();
@@ -159,6 +167,7 @@ static void pass(struct enrich *e, bool refresh_first)
 	rcu_read_lock();
 	flow_list_for_each(e->fl, pass_cb, &c);
 	rcu_read_unlock();
+	e->retry = c.unknown_local > 0;
 	if (c.unknown_local && !c.refreshed) {
 		proc_lookup_refresh();
 		atomic_fetch_add(&e->refreshes, 1);
@@ -167,6 +176,7 @@ static void pass(struct enrich *e, bool refresh_first)
 		rcu_read_lock();
 		flow_list_for_each(e->fl, pass_cb, &c);
 		rcu_read_unlock();
+		e->retry = c.unknown_local > 0;
 	}
 	atomic_fetch_add(&e->passes, 1);
 }

@@ -11,6 +11,7 @@
  * flow is freed only after a grace period (call_rcu).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,45 +31,120 @@ struct owner_box {
 	struct rcu_head rcu;
 };
 
+/* Laid out by cache line, since a dump touches every flow once and a miss
+ * costs more than the work: line 0 is what a lookup compares, line 1 what
+ * every dump writes, the rest is read by the screen or set rarely. */
 struct flow {
+	/* line 0: hash node and identity, written once before publishing */
 	struct cds_lfht_node node;
-	struct rcu_head rcu;
-
-	/* Identity: written once before the flow is published. */
 	uint32_t id;
 	uint16_t zone;
 	uint8_t family, l4proto;
-	struct flow_tuple orig, repl;
+	struct flow_tuple orig;
 	uint8_t icmp_type, icmp_code;
 	uint16_t icmp_id;
-	uint64_t first_seen;
 
-	/* Changed by the collector while readers look. */
-	_Atomic uint32_t have, status, mark, timeout;
-	_Atomic uint8_t state;
+	/* line 1: changed by the collector on every dump */
 	_Atomic uint64_t orig_bytes, orig_pkts, repl_bytes, repl_pkts;
-	_Atomic uint64_t ts_start;
-	_Atomic uint64_t closed_at;
-	/* float: 100k flows must fit in a small router's memory */
+	_Atomic uint32_t have, status, timeout;
+	_Atomic uint8_t state;
+	union {
+		struct {		/* writer only, while in the table */
+			uint32_t scan;
+			uint32_t dump_pos;	/* index in the last dump */
+			uint64_t prev_t;	/* counters stored at */
+		};
+		struct rcu_head rcu;	/* once removed: nobody writes */
+	};
+
+	/* line 2: what the screen reads (rates as float: 100k flows must
+	 * fit a small router's memory) */
 	_Atomic float rate_orig, rate_repl;
 	_Atomic float rate_orig_10, rate_repl_10, rate_orig_40, rate_repl_40;
-
-	/* Set by the enrichment thread. */
+	_Atomic uint64_t closed_at;
+	uint64_t first_seen;
+	_Atomic uint64_t ts_start;
+	_Atomic uint32_t mark;
+	_Atomic bool geo_done;
 	_Atomic(struct owner_box *) owner;
+
+	/* line 3: the reply tuple and GeoIP */
+	struct flow_tuple repl;
 	_Atomic(const struct geo_info *) geo_src;
 	_Atomic(const struct geo_info *) geo_dst;
-	_Atomic bool geo_done;
+} __attribute__((aligned(64)));
 
-	/* Writer only: no reader looks at these. */
-	uint32_t scan;
-	uint64_t prev_t;		/* when the counters were stored */
-};
+/* Flows come from 64 KiB slabs of 256: no malloc header between them, so
+ * each flow is exactly four cache lines.  Freed flows (from call_rcu's
+ * thread) go on a free list; slabs are kept until exit. */
+#define SLAB_BYTES	65536
+
+static pthread_mutex_t slab_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct slab_free {
+	struct slab_free *next;
+} *slab_free_list;
+static void **slabs;
+static size_t n_slabs, cap_slabs;
+
+static struct flow *slab_alloc(void)
+{
+	struct slab_free *f;
+	char *s;
+	void **n;
+
+	pthread_mutex_lock(&slab_lock);
+	if (!slab_free_list) {
+		if (n_slabs == cap_slabs) {
+			cap_slabs = cap_slabs ? cap_slabs * 2 : 64;
+			n = realloc(slabs, cap_slabs * sizeof(*slabs));
+			if (!n) {
+				pthread_mutex_unlock(&slab_lock);
+				return NULL;
+			}
+			slabs = n;
+		}
+		s = aligned_alloc(4096, SLAB_BYTES);
+		if (!s) {
+			pthread_mutex_unlock(&slab_lock);
+			return NULL;
+		}
+		slabs[n_slabs++] = s;
+		for (size_t off = 0; off + sizeof(struct flow) <= SLAB_BYTES;
+		     off += sizeof(struct flow)) {
+			f = (struct slab_free *)(s + off);
+			f->next = slab_free_list;
+			slab_free_list = f;
+		}
+	}
+	f = slab_free_list;
+	slab_free_list = f->next;
+	pthread_mutex_unlock(&slab_lock);
+	memset(f, 0, sizeof(struct flow));
+	return (struct flow *)f;
+}
+
+static void slab_release(struct flow *fl)
+{
+	struct slab_free *f = (struct slab_free *)fl;
+
+	pthread_mutex_lock(&slab_lock);
+	f->next = slab_free_list;
+	slab_free_list = f;
+	pthread_mutex_unlock(&slab_lock);
+}
 
 struct flow_list {
 	struct cds_lfht *ht;
 	_Atomic size_t count;
 	_Atomic uint64_t generation;	/* bumped on every change */
+	_Atomic uint64_t inserts;	/* flows added since start */
 	uint32_t scan;
+	/* The kernel dumps in the same order each time (hash bucket order,
+	 * stable until it resizes), so the previous dump predicts which flow
+	 * comes next: one compare instead of a hash lookup's cache misses. */
+	bool in_scan;
+	struct flow **hint, **next_hint;
+	size_t hint_n, next_n, hint_cap, hint_pos;
 };
 
 /* Shared answers for flows that are not local: never freed. */
@@ -140,7 +216,7 @@ static void owner_free(struct owner_box *b)
 static void flow_free(struct flow *f)
 {
 	owner_free(atomic_load_explicit(&f->owner, memory_order_relaxed));
-	free(f);
+	slab_release(f);
 }
 
 static void flow_free_rcu(struct rcu_head *head)
@@ -169,7 +245,18 @@ void flow_list_destroy(struct flow_list *fl)
 	rcu_read_unlock();
 	rcu_barrier();
 	cds_lfht_destroy(fl->ht, NULL);
+	free(fl->hint);
+	free(fl->next_hint);
 	free(fl);
+	/* The last list gives the slabs back (tests make several lists). */
+	pthread_mutex_lock(&slab_lock);
+	for (size_t i = 0; i < n_slabs; i++)
+		free(slabs[i]);
+	free(slabs);
+	slabs = NULL;
+	n_slabs = cap_slabs = 0;
+	slab_free_list = NULL;
+	pthread_mutex_unlock(&slab_lock);
 }
 
 static void store_rates(_Atomic float *now_r, _Atomic float *r10,
@@ -263,9 +350,50 @@ static struct flow *lookup(struct flow_list *fl, const struct flow_rec *r)
 	return node ? caa_container_of(node, struct flow, node) : NULL;
 }
 
+static struct flow *scan_lookup(struct flow_list *fl,
+				const struct flow_rec *r)
+{
+	struct flow *f;
+
+	if (fl->hint_pos < fl->hint_n) {
+		f = fl->hint[fl->hint_pos];
+		if (f && same_identity(f, r)) {
+			fl->hint_pos++;
+			return f;
+		}
+	}
+	f = lookup(fl, r);
+	/* Entries came or went before this one: follow the kernel's order
+	 * from here. */
+	if (f && f->dump_pos < fl->hint_n && fl->hint[f->dump_pos] == f)
+		fl->hint_pos = f->dump_pos + 1;
+	return f;
+}
+
+static void scan_append(struct flow_list *fl, struct flow *f)
+{
+	struct flow **n;
+
+	if (fl->next_n == fl->hint_cap) {
+		size_t cap = fl->hint_cap ? fl->hint_cap * 2 : 4096;
+
+		n = realloc(fl->next_hint, cap * sizeof(*n));
+		if (!n)
+			return;		/* only a hint: the next dump looks up */
+		fl->next_hint = n;
+		n = realloc(fl->hint, cap * sizeof(*n));
+		if (!n)
+			return;
+		fl->hint = n;
+		fl->hint_cap = cap;
+	}
+	f->dump_pos = (uint32_t)fl->next_n;
+	fl->next_hint[fl->next_n++] = f;
+}
+
 static struct flow *flow_new(const struct flow_rec *r, uint64_t now)
 {
-	struct flow *f = calloc(1, sizeof(*f));
+	struct flow *f = slab_alloc();
 
 	if (!f)
 		return NULL;
@@ -293,7 +421,7 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 	int added = 0;
 
 	rcu_read_lock();
-	f = lookup(fl, r);
+	f = fl->in_scan ? scan_lookup(fl, r) : lookup(fl, r);
 	if (!f) {
 		f = flow_new(r, now);
 		if (!f) {
@@ -307,10 +435,12 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 		ret = cds_lfht_add_unique(fl->ht, flow_hash(r), match_rec, r,
 					  &f->node);
 		if (ret != &f->node) {
-			free(f);
+			slab_release(f);
 			f = caa_container_of(ret, struct flow, node);
 		} else {
 			atomic_fetch_add(&fl->count, 1);
+			atomic_fetch_add_explicit(&fl->inserts, 1,
+						  memory_order_relaxed);
 			added = 1;
 		}
 	}
@@ -320,6 +450,8 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 		if (atomic_load_explicit(&f->closed_at, memory_order_relaxed))
 			atomic_store(&f->closed_at, 0);
 	}
+	if (fl->in_scan)
+		scan_append(fl, f);
 	rcu_read_unlock();
 	atomic_fetch_add_explicit(&fl->generation, 1, memory_order_relaxed);
 	return added;
@@ -347,27 +479,59 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *r,
 
 uint32_t flow_list_begin_scan(struct flow_list *fl)
 {
+	fl->in_scan = true;
+	fl->hint_pos = 0;
+	fl->next_n = 0;
 	return ++fl->scan;
 }
 
+/* A dump that failed half way: nothing can be concluded from it. */
+void flow_list_abort_scan(struct flow_list *fl)
+{
+	fl->in_scan = false;
+	fl->next_n = 0;
+}
+
 /* After a full dump: every flow the dump did not show is gone from the
- * kernel (its DESTROY event may have been lost in an overrun). */
-size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now)
+ * kernel (its DESTROY event may have been lost in an overrun), so close
+ * it; and remove flows closed at or before reap_before.  One walk for
+ * both: on a big table each walk is a cache miss per flow. */
+size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now,
+			  uint64_t reap_before)
 {
 	struct cds_lfht_iter iter;
 	struct flow *f;
-	size_t n = 0;
+	size_t n = 0, gone = 0;
+	struct flow **t;
+	uint64_t c;
+
+	/* Only flows this dump saw are hints, and those are not reaped
+	 * below (seeing a flow reopens it), so no hint can dangle. */
+	t = fl->hint;
+	fl->hint = fl->next_hint;
+	fl->next_hint = t;
+	fl->hint_n = fl->next_n;
+	fl->next_n = 0;
+	fl->in_scan = false;
 
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fl->ht, &iter, f, node) {
-		if (f->scan == scan ||
-		    atomic_load_explicit(&f->closed_at, memory_order_relaxed))
+		c = atomic_load_explicit(&f->closed_at, memory_order_relaxed);
+		if (c && c <= reap_before) {
+			if (cds_lfht_del(fl->ht, &f->node) == 0) {
+				atomic_fetch_sub(&fl->count, 1);
+				call_rcu(&f->rcu, flow_free_rcu);
+				gone++;
+			}
+			continue;
+		}
+		if (f->scan == scan || c)
 			continue;
 		atomic_store(&f->closed_at, now ? now : 1);
 		n++;
 	}
 	rcu_read_unlock();
-	if (n)
+	if (n || gone)
 		atomic_fetch_add_explicit(&fl->generation, 1,
 					  memory_order_relaxed);
 	return n;
@@ -381,6 +545,7 @@ size_t flow_list_reap(struct flow_list *fl, uint64_t older_than)
 	size_t n = 0;
 	uint64_t c;
 
+	fl->hint_n = 0;		/* removed flows may be among the hints */
 	rcu_read_lock();
 	cds_lfht_for_each_entry(fl->ht, &iter, f, node) {
 		c = atomic_load_explicit(&f->closed_at, memory_order_relaxed);
@@ -499,6 +664,11 @@ void flow_snapshot(const struct flow *f, struct flow_row *row)
 size_t flow_list_count(const struct flow_list *fl)
 {
 	return atomic_load_explicit(&fl->count, memory_order_relaxed);
+}
+
+uint64_t flow_list_inserts(const struct flow_list *fl)
+{
+	return atomic_load_explicit(&fl->inserts, memory_order_relaxed);
 }
 
 uint64_t flow_list_generation(const struct flow_list *fl)

@@ -17,8 +17,9 @@ SECS=${SECS:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 FT=$ROOT/flowtop
-CT=$ROOT/$O/tools/ct_inject
-BARE=$ROOT/$O/tools/bare_dump
+case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
+CT=$B/tools/ct_inject
+BARE=$B/tools/bare_dump
 NS=ft_bench_$$
 TM=ft_bench_$$
 TMP=$(mktemp -d)
@@ -44,7 +45,12 @@ done
 ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up
 ip netns exec "$NS" nft -f - <<'EOF'
-table inet ft { chain out { type filter hook output priority 0; ct state new,established accept; } }
+table inet ft {
+	chain out {
+		type filter hook output priority 0;
+		ct state new,established accept
+	}
+}
 EOF
 nsx() { ip netns exec "$NS" "$@"; }
 
@@ -121,7 +127,7 @@ sleep 0.5
 tmux kill-session -t "$TM" 2>/dev/null
 
 # 5. Steady state, no screen: -j streaming to /dev/null at 1 s.
-nsx "$FT" -j -c 0 -t 1 -n -G --no-config >/dev/null &
+ip netns exec "$NS" "$FT" -j -c 0 -t 1 -n -G --no-config >/dev/null &
 BGPID=$!
 sleep 3
 c0=$(cpu_of "$BGPID"); w0=$(date +%s.%N)

@@ -88,7 +88,7 @@ static void test_lifecycle(void)
 	/* a scan that does not see b closes it; reap removes it later */
 	scan = flow_list_begin_scan(fl);
 	flow_list_update(fl, &a, 5 * SEC);
-	CHECK(flow_list_end_scan(fl, scan, 5 * SEC) == 1);
+	CHECK(flow_list_end_scan(fl, scan, 5 * SEC, 0) == 1);
 	CHECK(flow_list_count(fl) == 2);
 	o.hide_closed = true;
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
@@ -98,15 +98,21 @@ static void test_lifecycle(void)
 	CHECK(flow_list_reap(fl, 5 * SEC) == 1);
 	CHECK(flow_list_count(fl) == 1);
 
-	/* DESTROY event: closed at once, gone after reap */
+	/* DESTROY event: closed at once, gone after the next scan's reap,
+	 * but not one that the same scan closes */
 	CHECK(flow_list_close(fl, &a, 6 * SEC) == 0);
 	CHECK(flow_list_close(fl, &b, 6 * SEC) == -ENOENT);
-	CHECK(flow_list_reap(fl, 6 * SEC) == 1);
+	scan = flow_list_begin_scan(fl);
+	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 5 * SEC) == 0);
+	CHECK(flow_list_count(fl) == 1);
+	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 6 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 0);
+	CHECK(flow_list_inserts(fl) == 2);
 
 	/* same tuple, new id: a different flow */
 	a.id = 99;
 	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
+	CHECK(flow_list_inserts(fl) == 3);
 	a.id = 1;
 	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
 	CHECK(flow_list_count(fl) == 2);
@@ -169,6 +175,57 @@ static void test_paging(void)
 	flow_list_destroy(fl);
 }
 
+/* Dumps in the same order use the previous dump as a hint; entries that
+ * come and go, and a changed order, must still land on the right flow. */
+static void test_scan_hints(void)
+{
+	enum { N = 1000 };
+	struct flow_list *fl;
+	struct view_opts o;
+	struct flow_row rows[4];
+	size_t n;
+	uint32_t scan;
+
+	CHECK(flow_list_create(&fl) == 0);
+	view_opts_default(&o);
+	o.show_hidden = true;
+	for (int round = 0; round < 6; round++) {
+		scan = flow_list_begin_scan(fl);
+		for (int i = 0; i < N; i++) {
+			/* round 2 leaves out every 7th, round 3 reverses the
+			 * order, round 4 adds new ones in between */
+			int k = round == 3 ? N - 1 - i : i;
+			struct flow_rec r;
+
+			if (round == 2 && k % 7 == 0)
+				continue;
+			r = mk(k + 1, IPPROTO_TCP, AF_INET, k % 250);
+			r.orig.sport = (uint16_t)k;
+			r.orig_bytes = (uint64_t)round * 1000 + k;
+			flow_list_update(fl, &r, (uint64_t)(round + 1) * SEC);
+			if (round == 4 && k % 10 == 0) {
+				r.id += 100000;
+				flow_list_update(fl, &r, 5 * SEC);
+			}
+		}
+		flow_list_end_scan(fl, scan, (uint64_t)(round + 1) * SEC,
+				  (uint64_t)round * SEC);
+	}
+	/* round 5 did not see round 4's extra flows: closed, still there */
+	CHECK(flow_list_count(fl) == N + N / 10);
+	o.hide_closed = true;
+	o.sort = SORT_PORT;
+	CHECK(view_flows(fl, &o, 500, 1, rows, &n) == N);
+	CHECK(n == 1 && rows[0].rec.orig.sport == 500 &&
+	      rows[0].rec.orig_bytes == 5500);
+	/* every flow was updated in round 5: none has another count */
+	o.sort = SORT_BYTES;
+	o.reverse = true;
+	CHECK(view_flows(fl, &o, 0, 1, rows, &n) == N);
+	CHECK(n == 1 && rows[0].rec.orig_bytes == 5000);
+	flow_list_destroy(fl);
+}
+
 static void test_groups(void)
 {
 	struct flow_list *fl;
@@ -223,6 +280,7 @@ int main(void)
 	rcu_register_thread();
 	test_lifecycle();
 	test_paging();
+	test_scan_hints();
 	test_groups();
 	test_names();
 	rcu_unregister_thread();
