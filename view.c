@@ -22,7 +22,7 @@
 #include "view.h"
 
 struct item {
-	uint64_t k1, k2, k3;
+	uint64_t k1, k2, k3, k4;
 	struct flow *f;
 };
 
@@ -104,16 +104,19 @@ bool view_match(const struct view_opts *o, const struct flow_row *row)
 
 /* --- sort keys ---------------------------------------------------------- */
 
-static uint64_t addr_key(uint8_t family, const union flow_addr *a)
+/* An address as three keys: family (IPv4 first), then its 16 bytes. */
+static void addr_key(struct item *it, uint8_t family,
+		     const union flow_addr *a)
 {
-	uint64_t hi = 0;
+	uint64_t hi = 0, lo = 0;
 
-	/* IPv4 before IPv6; within a family by the leading bytes. */
-	if (family == AF_INET)
-		return (uint64_t)ntohl(a->w[0]) << 8;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++) {
 		hi = hi << 8 | a->b[i];
-	return (1ull << 63) | hi;
+		lo = lo << 8 | a->b[8 + i];
+	}
+	it->k1 = family == AF_INET ? 4 : 6;
+	it->k2 = hi;
+	it->k3 = lo;
 }
 
 static uint64_t str_key(const char *s)
@@ -146,14 +149,15 @@ static void make_key(struct item *it, const struct flow_row *row,
 	double rate = row->rate_orig + row->rate_repl;
 	const struct geo_info *g;
 
-	/* Ascending (k1, k2, k3) is the natural order of each key: busiest,
-	 * biggest, longest first; names and numbers A to Z. */
-	it->k2 = ~row->first_seen;	/* ties: newest first */
-	it->k3 = (uintptr_t)it->f;
+	/* Ascending (k1, k2, k3, k4) is the natural order of each key:
+	 * busiest, biggest, longest first; names and numbers A to Z; ties
+	 * go to the newest flow, then to the table's order. */
+	it->k2 = ~row->first_seen;
+	it->k3 = 0;
+	it->k4 = 0;
 	switch (sort) {
 	case SORT_RATE:
 		it->k1 = ~(uint64_t)(rate * 16.0);
-		it->k2 = ~row->first_seen;
 		break;
 	case SORT_BYTES:
 		it->k1 = ~(r->orig_bytes + r->repl_bytes);
@@ -168,6 +172,7 @@ static void make_key(struct item *it, const struct flow_row *row,
 		it->k1 = row->owner.pid > 0 ? str_key(row->owner.comm) :
 			 UINT64_MAX;
 		it->k2 = (uint32_t)row->owner.pid;
+		it->k3 = ~row->first_seen;
 		break;
 	case SORT_PID:
 		it->k1 = row->owner.pid > 0 ? (uint64_t)row->owner.pid :
@@ -177,16 +182,17 @@ static void make_key(struct item *it, const struct flow_row *row,
 		it->k1 = row->owner.pid > 0 ? row->owner.uid : UINT64_MAX;
 		break;
 	case SORT_SRC:
-		it->k1 = addr_key(r->family, &r->orig.src);
-		it->k2 = r->orig.sport;
+		addr_key(it, r->family, &r->orig.src);
+		it->k4 = r->orig.sport;
 		break;
 	case SORT_DST:
-		it->k1 = addr_key(r->family, &r->orig.dst);
-		it->k2 = r->orig.dport;
+		addr_key(it, r->family, &r->orig.dst);
+		it->k4 = r->orig.dport;
 		break;
 	case SORT_PORT:
 		it->k1 = r->orig.dport;
 		it->k2 = r->orig.sport;
+		it->k3 = ~row->first_seen;
 		break;
 	case SORT_PROTO:
 		it->k1 = str_key(view_proto_name(r->l4proto, r->family));
@@ -199,6 +205,7 @@ static void make_key(struct item *it, const struct flow_row *row,
 		    row->geo_dst;
 		it->k1 = g && g->cc[0] ? str_key(g->cc) : UINT64_MAX;
 		it->k2 = g ? str_key(g->city) : UINT64_MAX;
+		it->k3 = ~row->first_seen;
 		break;
 	case SORT_NONE:
 	case SORT__COUNT:
@@ -219,6 +226,10 @@ static inline int item_cmp(const struct item *a, const struct item *b,
 		c = a->k2 < b->k2 ? -1 : 1;
 	else if (a->k3 != b->k3)
 		c = a->k3 < b->k3 ? -1 : 1;
+	else if (a->k4 != b->k4)
+		c = a->k4 < b->k4 ? -1 : 1;
+	else if (a->f != b->f)
+		c = (uintptr_t)a->f < (uintptr_t)b->f ? -1 : 1;
 	else
 		c = 0;
 	return rev ? -c : c;
@@ -243,8 +254,8 @@ static void swap_items(struct item *a, struct item *b)
 }
 
 /* Rearrange v[lo..hi) so that v[k] is the item a full sort would put
- * there, smaller ones before it, larger after.  Keys are unique (k3 is the
- * flow's address), so a two-way partition always makes progress. */
+ * there, smaller ones before it, larger after.  Keys are unique (the flow's
+ * address decides last), so a two-way partition always makes progress. */
 static void select_nth(struct item *v, size_t lo, size_t hi, size_t k,
 		       bool rev)
 {
