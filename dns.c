@@ -219,6 +219,28 @@ static void dns_copy(char *buf, size_t len, const char *name)
 	buf[n] = '\0';
 }
 
+/* Only what is known: for the filter, which looks at every flow and
+ * must not queue a lookup for each of them. */
+bool dns_cached(int family, const void *addr, char *buf, size_t len)
+{
+	struct dns_entry *e;
+	uint8_t key[16];
+	bool known = false;
+
+	if (!addr || !buf || !len || dns_addr_key(family, addr, key))
+		return false;
+	pthread_mutex_lock(&dns_lock);
+	if (dns) {
+		e = dns_find(dns, family, key, dns_hash(dns->key, family, key));
+		if (e && e->state == DNS_KNOWN) {
+			dns_copy(buf, len, e->name);
+			known = true;
+		}
+	}
+	pthread_mutex_unlock(&dns_lock);
+	return known;
+}
+
 bool dns_name(int family, const void *addr, char *buf, size_t len)
 {
 	struct dns_ctx *c;

@@ -24,6 +24,8 @@ int dns_start(unsigned workers, size_t queue_max, unsigned ttl_sec,
 bool dns_name(int family, const void *addr, char *buf, size_t len);
 /* Number of lookups queued or running, for tests and -B mode. */
 size_t dns_pending(void);
+/* As dns_name(), but never queues a lookup: true only for a known name. */
+bool dns_cached(int family, const void *addr, char *buf, size_t len);
 /* Stop the workers.  Idle ones are joined; one still inside the resolver
  * after a short grace (a dead server) is detached and frees its share of
  * the state when the resolver returns.  dns_start() may follow. */

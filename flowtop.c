@@ -507,7 +507,7 @@ int main(int argc, char **argv)
 	if (!s.view.no_dns && dns_start(4, 4096, 600, 120))
 		s.view.no_dns = true;
 	proc_lookup_init("/proc");
-	fctx.host_name = s.view.no_dns ? NULL : dns_name;
+	fctx.host_name = s.view.no_dns ? NULL : dns_cached;
 	fctx.user_name = proc_lookup_user;
 	s.view.filter = filter;
 	s.view.fctx = &fctx;

@@ -321,6 +321,19 @@ static void test_names_and_failures(void)
 	CHECK(name_of("192.0.2.1", buf, sizeof(buf)));
 	CHECK(fk_calls_of("192.0.2.1") == 1);
 
+	/* dns_cached: known names only, and it never queues. */
+	{
+		uint8_t a[16];
+
+		inet_pton(AF_INET, "192.0.2.1", a);
+		CHECK(dns_cached(AF_INET, a, buf, sizeof(buf)));
+		CHECK_STR(buf, "host-1.example");
+		inet_pton(AF_INET, "192.0.2.77", a);
+		CHECK(!dns_cached(AF_INET, a, buf, sizeof(buf)));
+		CHECK(dns_pending() == 0);
+		CHECK(fk_calls_of("192.0.2.77") == 0);
+	}
+
 	CHECK(wait_name("2001:db8::1", buf, sizeof(buf), 2000));
 	CHECK_STR(buf, "v6-1.example");
 	/* Same leading bytes as 192.0.2.1, but another family and key. */
