@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 	char err[256];
 	sigset_t oldmask;
 	size_t errpos = 0;
-	int ret, status = 0;
+	int ret, status = 0, n_geo = 0;
 
 	setlocale(LC_ALL, "");
 	view_opts_default(&s.view);
@@ -502,8 +502,13 @@ int main(int argc, char **argv)
 	atexit(sysctl_restore);
 
 	services_load(s.confdir, "/etc/services", s.batch ? stderr : NULL);
-	if (!s.view.no_geoip && geoip_open(gconf, NULL, &geo_hint) < 0)
-		geo_hint = "GeoIP: cannot read the databases";
+	if (!s.view.no_geoip) {
+		/* A bad file next to good ones is skipped (and named in the
+		 * hint); only no database at all turns the lookups off. */
+		n_geo = geoip_open(gconf, NULL, &geo_hint);
+		if (n_geo < 0)
+			geo_hint = "GeoIP: cannot read the databases";
+	}
 	if (!s.view.no_dns && dns_start(4, 4096, 600, 120))
 		s.view.no_dns = true;
 	proc_lookup_init("/proc");
@@ -514,7 +519,7 @@ int main(int argc, char **argv)
 
 	block_signals(true, &oldmask);
 	ret = collector_start(col);
-	eo.geoip = !s.view.no_geoip && !geo_hint;
+	eo.geoip = !s.view.no_geoip && n_geo > 0;
 	eo.procs = true;
 	eo.interval_ms = s.interval_ms;
 	if (!ret)
