@@ -1,0 +1,27 @@
+/* ui: the ncurses screen: layout, colours, keys.  The only curses user. */
+#ifndef FLOWTOP_UI_H
+#define FLOWTOP_UI_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include "view.h"
+
+struct flow_list;
+struct collector;
+
+struct ui_ctx {
+	struct flow_list *fl;
+	struct collector *col;
+	struct view_opts *opts;		/* changed by keys */
+	unsigned interval_ms;
+	const char *geo_hint;		/* status line hint, or NULL */
+	const char *netns;		/* watched namespace name, or NULL */
+	const char *config_path;	/* per-user settings file, or NULL */
+	volatile sig_atomic_t *quit;	/* set by signal handlers */
+};
+
+/* Take over the terminal, run until 'q' or *quit, give it back.
+ * Returns 0, or -errno if the terminal could not be set up. */
+int ui_run(struct ui_ctx *ctx);
+
+#endif
