@@ -196,7 +196,7 @@ int flow_list_create(struct flow_list **out)
 
 	if (!fl)
 		return -ENOMEM;
-	fl->ht = cds_lfht_new(1024, 1024, 0,
+	fl->ht = cds_lfht_new(1u << 16, 1024, 0,
 			      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 			      NULL);
 	if (!fl->ht) {

@@ -1,6 +1,7 @@
 /* geoip_update: flowtop -u, fetch GeoIP databases over HTTPS and replace
  * the installed ones atomically. */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -18,6 +19,56 @@
 
 #include "geoip.h"
 #include "util.h"
+
+/* libcurl and the TLS libraries it pulls in cost about 5 MB of memory in
+ * every flowtop, yet only -u uses them: load them when -u runs (as htop
+ * loads libnl), and say what to install when they are missing. */
+static struct {
+	void *dl;
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	void (*easy_cleanup)(CURL *h);
+	const char *(*easy_strerror)(CURLcode rc);
+} cu;
+
+static int geoip_up_load_curl(FILE *err)
+{
+	static const char *const names[] = { "libcurl.so.4",
+		"libcurl-gnutls.so.4", "libcurl.so" };
+	void *dl = NULL;
+
+	if (cu.dl)
+		return 0;
+	for (size_t i = 0; !dl && i < sizeof(names) / sizeof(names[0]); i++)
+		dl = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		fprintf(err, "flowtop -u: cannot load libcurl (%s); Debian: "
+			"apt-get install libcurl4\n", dlerror());
+		return -ENOENT;
+	}
+	*(void **)&cu.global_init = dlsym(dl, "curl_global_init");
+	*(void **)&cu.global_cleanup = dlsym(dl, "curl_global_cleanup");
+	*(void **)&cu.easy_init = dlsym(dl, "curl_easy_init");
+	*(void **)&cu.easy_setopt = dlsym(dl, "curl_easy_setopt");
+	*(void **)&cu.easy_perform = dlsym(dl, "curl_easy_perform");
+	*(void **)&cu.easy_getinfo = dlsym(dl, "curl_easy_getinfo");
+	*(void **)&cu.easy_cleanup = dlsym(dl, "curl_easy_cleanup");
+	*(void **)&cu.easy_strerror = dlsym(dl, "curl_easy_strerror");
+	if (!cu.global_init || !cu.global_cleanup || !cu.easy_init ||
+	    !cu.easy_setopt || !cu.easy_perform || !cu.easy_getinfo ||
+	    !cu.easy_cleanup || !cu.easy_strerror) {
+		fprintf(err, "flowtop -u: this libcurl lacks a function we "
+			"need\n");
+		dlclose(dl);
+		return -ENOSYS;
+	}
+	cu.dl = dl;
+	return 0;
+}
 
 #ifndef FLOWTOP_VERSION
 #define FLOWTOP_VERSION "dev"
@@ -512,38 +563,38 @@ static int geoip_up_get(struct geoip_up_dl *dl, const char *url, long *http)
 	CURL *h;
 
 	*http = 0;
-	h = curl_easy_init();
+	h = cu.easy_init();
 	if (!h)
 		return geoip_up_fail(dl, -ENOMEM, "curl_easy_init failed");
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	cu.easy_setopt(h, CURLOPT_URL, url);
 	/* HTTPS only, redirects too: nothing else checks the content. */
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	cu.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	cu.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	cu.easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (c->cafile)
-		curl_easy_setopt(h, CURLOPT_CAINFO, c->cafile);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, GEOIP_UP_LOW_SPEED);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->timeout);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, c->maxtime);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+		cu.easy_setopt(h, CURLOPT_CAINFO, c->cafile);
+	cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout);
+	cu.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, GEOIP_UP_LOW_SPEED);
+	cu.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->timeout);
+	cu.easy_setopt(h, CURLOPT_TIMEOUT, c->maxtime);
+	cu.easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
 			 (curl_off_t)c->maxsize);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "flowtop/" FLOWTOP_VERSION);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, geoip_up_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, dl);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, geoip_up_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, dl);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	cu.easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu.easy_setopt(h, CURLOPT_USERAGENT, "flowtop/" FLOWTOP_VERSION);
+	cu.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, geoip_up_body);
+	cu.easy_setopt(h, CURLOPT_WRITEDATA, dl);
+	cu.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, geoip_up_progress);
+	cu.easy_setopt(h, CURLOPT_XFERINFODATA, dl);
+	cu.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
-	curl_easy_cleanup(h);
+	rc = cu.easy_perform(h);
+	cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
+	cu.easy_cleanup(h);
 	if (dl->err)
 		return dl->err;		/* ours, from a callback */
 	if (rc == CURLE_HTTP_RETURNED_ERROR) {
@@ -558,7 +609,7 @@ static int geoip_up_get(struct geoip_up_dl *dl, const char *url, long *http)
 		while (n && (errbuf[n - 1] == '\n' || errbuf[n - 1] == ' '))
 			errbuf[--n] = '\0';
 		return geoip_up_fail(dl, geoip_up_curl_errno(rc),
-				     n ? errbuf : curl_easy_strerror(rc));
+				     n ? errbuf : cu.easy_strerror(rc));
 	}
 	/* Bodies shorter than the gzip magic never went through head(). */
 	if (dl->gz < 0 && geoip_up_head(dl))
@@ -747,7 +798,12 @@ int geoip_update(const char *conffile, const char *const *dirs, FILE *tty,
 		geoip_up_free(&c);
 		return -EACCES;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+	ret = geoip_up_load_curl(err);
+	if (ret) {
+		geoip_up_free(&c);
+		return ret;
+	}
+	if (cu.global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(err, "flowtop -u: libcurl failed to start\n");
 		geoip_up_free(&c);
 		return -ENOMEM;
@@ -757,7 +813,7 @@ int geoip_update(const char *conffile, const char *const *dirs, FILE *tty,
 		if (ret && !first)
 			first = ret;
 	}
-	curl_global_cleanup();
+	cu.global_cleanup();
 	geoip_up_free(&c);
 	return first;
 }

@@ -42,7 +42,8 @@
 #define UI_HEAD		2	/* header lines above the column titles */
 #define UI_TOP		(UI_HEAD + 1)	/* first line of the table body */
 #define UI_HSTEP	8	/* columns per Left/Right */
-#define UI_POLL_MS	250	/* longest wait before *quit is looked at */
+#define UI_POLL_MS	50	/* longest wait before *quit and a new dump
+				 * are looked at */
 #define UI_NS		((uint64_t)1000000000)
 #define UI_MSG_NS	(5 * UI_NS)
 
@@ -2463,28 +2464,57 @@ static void ui_fini(struct ui *u)
 	free(u->cells);
 }
 
+/* FLOWTOP_KEY_LOG and FLOWTOP_FRAME_LOG name files that get, per key, the
+ * milliseconds from its arrival to the end of the redraw it caused, and,
+ * per refresh, the CLOCK_MONOTONIC time in ms: the benchmark and the
+ * tests measure the screen with them, not from outside. */
+static FILE *ui_open_log(const char *var)
+{
+	const char *path = getenv(var);
+
+	return path && *path ? fopen(path, "a") : NULL;
+}
+
 static int ui_loop(struct ui *u)
 {
 	struct ui_ctx *ctx = u->ctx;
-	uint64_t now, next = 0;
+	FILE *key_log = ui_open_log("FLOWTOP_KEY_LOG");
+	FILE *frame_log = ui_open_log("FLOWTOP_FRAME_LOG");
+	uint64_t now, next = 0, key_t = 0, scans;
 	unsigned flags;
-	bool draw = true;
+	bool draw = true, fetched;
 	wint_t wc;
-	int rc, key;
+	int rc, key, ret = 0;
 	long wait;
 
 	while (!(ctx->quit && *ctx->quit)) {
 		now = util_now_mono();
-		if (!u->paused && now >= next) {
+		scans = ctx->col ? collector_scans(ctx->col) : 0;
+		fetched = false;
+		/* A finished dump is the moment to refresh (the first one
+		 * fills the screen at once); the timer is the fallback. */
+		if (!u->paused && (now >= next || scans != u->scans)) {
 			ui_fetch(u);
-			next = now + u->interval_ns;
+			next = now + u->interval_ns +
+			       (scans ? u->interval_ns / 2 : 0);
 			draw = true;
+			fetched = true;
 		}
 		if (u->msg[0] && now >= u->msg_until)
 			draw = true;
 		if (draw) {
 			ui_draw(u);
 			draw = false;
+			if (key_log && key_t) {
+				fprintf(key_log, "%.3f\n",
+					(util_now_mono() - key_t) / 1e6);
+				fflush(key_log);
+			}
+			if (frame_log && fetched) {
+				fprintf(frame_log, "%.3f\n", now / 1e6);
+				fflush(frame_log);
+			}
+			key_t = 0;
 		}
 		/* Sleep until the next refresh, a message expiring, or a
 		 * key; short enough that a signal's *quit is seen soon. */
@@ -2497,20 +2527,24 @@ static int ui_loop(struct ui *u)
 			wait = UI_POLL_MS;
 		timeout((int)wait);
 		rc = get_wch(&wc);
+		if (rc != ERR)
+			key_t = util_now_mono();
 		/* Every key typed ahead (auto-repeat, a paste) is handled
 		 * before one draw; what a key asks to read is read before
 		 * the next key, which may act on it (Enter, d). */
 		while (rc != ERR) {
 			key = rc == KEY_CODE_YES ? UI_FKEY((int)wc) : (int)wc;
 			if (key == UI_FKEY(KEY_RESIZE)) {
-				if (ui_resize(u))
-					return -ENOMEM;
+				if (ui_resize(u)) {
+					ret = -ENOMEM;
+					goto out;
+				}
 				flags = UI_R_REFETCH | UI_R_CLEAR;
 			} else {
 				flags = ui_key(u, key);
 			}
 			if (flags & UI_R_QUIT)
-				return 0;
+				goto out;
 			if (flags & UI_R_CLEAR)
 				clearok(curscr, TRUE);
 			if (flags & UI_R_REFETCH)
@@ -2522,8 +2556,15 @@ static int ui_loop(struct ui *u)
 			timeout(0);
 			rc = get_wch(&wc);
 		}
+		if (!draw)
+			key_t = 0;
 	}
-	return 0;
+out:
+	if (key_log)
+		fclose(key_log);
+	if (frame_log)
+		fclose(frame_log);
+	return ret;
 }
 
 int ui_run(struct ui_ctx *ctx)

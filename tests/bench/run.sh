@@ -117,8 +117,9 @@ sleep 0.5
 if [ -s "$TMP/keys" ]; then
 	sort -n "$TMP/keys" | awk '{ v[NR] = $1 } END {
 		p = int(NR * 0.99); if (p < 1) p = 1;
+		m = int(NR / 2); if (m < 1) m = 1;
 		printf "keys: %d timed, p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 <= 50 ms)\n",
-			NR, v[int(NR / 2) > 0 ? int(NR / 2) : 1], v[p], v[NR] }'
+			NR, v[m], v[p], v[NR] }'
 else
 	echo "keys: no timings (FLOWTOP_KEY_LOG not written)"
 fi

@@ -392,4 +392,29 @@ else
 	t_fail "two URLs, one bad: rc $RC, $(cat -v "$ERR")"
 fi
 
+# --- the real binary: flowtop -u with a conf directory ------------------
+if [ -x "$T_FLOWTOP" ]; then
+	FTB=$(realpath "$T_FLOWTOP")
+	CD=$T_TMP/confdir
+	mkdir -p "$CD"
+	run_ft() {	# url: flowtop -u --confdir CD, with dir $D
+		conf "$1"
+		{ echo "dir $D"; cat "$CONF"; } >"$CD/geoip.conf"
+		OUT=$T_TMP/ftout.$N ERR=$T_TMP/fterr.$N
+		ip netns exec "$NS" env -u http_proxy -u https_proxy \
+			-u HTTP_PROXY -u HTTPS_PROXY -u all_proxy -u ALL_PROXY \
+			timeout 60 "$FTB" -u --confdir "$CD" >"$OUT" 2>"$ERR"
+		RC=$?
+	}
+	install_old
+	run_ft "https://127.0.0.1:$PORT/trunc.mmdb.gz test-city.mmdb"
+	expect_fail "flowtop -u: a truncated download keeps the old file"
+	install_old
+	run_ft "https://127.0.0.1:$PORT/plain/good.mmdb test-city.mmdb"
+	expect_installed "flowtop -u: a good download is installed" \
+		test-city.mmdb
+else
+	t_fail "no $T_FLOWTOP binary: flowtop -u itself not tested"
+fi
+
 t_done
