@@ -41,6 +41,26 @@
 #define RECV_BUF	(256 << 10)
 /* Events handled before we look at the clock and the wake fd again. */
 #define EVENT_BATCH	4096
+/* A dump is read by a second thread into a ring of buffers while this one
+ * parses: the kernel fills at most 32 KiB per recvmsg() for a dump, and
+ * its time to fill them is most of a dump's cost, so the two overlap. */
+#define PIPE_BUFS	12
+#define PIPE_BUF_LEN	(64 << 10)
+/* Wake the parser for this many buffers, not for each: a dump is ~800
+ * buffers and each wake-up costs a context switch. */
+#define PIPE_BATCH	4
+
+struct dump_pipe {
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *buf[PIPE_BUFS];
+	ssize_t len[PIPE_BUFS];		/* bytes, or -errno */
+	unsigned head, tail;		/* filled by the reader, used here */
+	bool reading, quit;
+	uint32_t seq;
+};
 
 struct collector {
 	struct flow_list *fl;
@@ -61,6 +81,9 @@ struct collector {
 	_Atomic int last_error;
 
 	char *buf;
+	struct dump_pipe pipe;
+	void (*on_scan)(void *);
+	void *on_scan_arg;
 };
 
 /* --- parsing ------------------------------------------------------------ */
@@ -392,6 +415,138 @@ static int request(struct collector *c, uint16_t type, uint16_t flags,
 	}
 }
 
+/* The reader: one dump's answers into the ring, until its end. */
+static void *pipe_main(void *arg)
+{
+	struct collector *c = arg;
+	struct dump_pipe *p = &c->pipe;
+	unsigned slot;
+	ssize_t n;
+	int ret;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->quit && (!p->reading ||
+				    p->head - p->tail == PIPE_BUFS))
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->quit)
+			break;
+		slot = p->head % PIPE_BUFS;
+		pthread_mutex_unlock(&p->lock);
+		do {
+			n = mnl_socket_recvfrom(c->req, p->buf[slot],
+						PIPE_BUF_LEN);
+		} while (n < 0 && errno == EINTR);
+		/* Only to find the end: NLMSG_DONE or an error. */
+		ret = n < 0 ? MNL_CB_ERROR :
+		      mnl_cb_run(p->buf[slot], n, p->seq, c->req_portid,
+				 NULL, NULL);
+		pthread_mutex_lock(&p->lock);
+		p->len[slot] = n < 0 ? -errno : n;
+		p->head++;
+		if (ret <= MNL_CB_STOP)
+			p->reading = false;
+		if (!p->reading || p->head - p->tail >= PIPE_BATCH)
+			pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* A dump through the pipe: the reader receives, this thread runs cb. */
+static int request_dump(struct collector *c, uint16_t type, mnl_cb_t cb,
+			void *data)
+{
+	struct dump_pipe *p = &c->pipe;
+	struct nlmsghdr *nlh;
+	uint32_t seq = ++c->seq;
+	unsigned slot;
+	ssize_t n;
+	int ret, err = 0;
+	bool end = false;
+
+	if (!p->started)
+		return request(c, type, NLM_F_DUMP, cb, data);
+	nlh = put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK, AF_UNSPEC,
+			  seq);
+	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	pthread_mutex_lock(&p->lock);
+	p->seq = seq;
+	p->head = p->tail = 0;
+	p->reading = true;
+	pthread_cond_broadcast(&p->cond);
+	for (;;) {
+		while (p->head - p->tail < PIPE_BATCH && p->reading)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->tail == p->head)
+			break;		/* the reader is done, all used */
+		slot = p->tail % PIPE_BUFS;
+		n = p->len[slot];
+		pthread_mutex_unlock(&p->lock);
+		/* After an error, the rest is still drained from the socket
+		 * (the reader does that), but not handed to cb. */
+		if (!end) {
+			if (n < 0) {
+				err = (int)n;
+				end = true;
+			} else {
+				ret = mnl_cb_run(p->buf[slot], n, seq,
+						 c->req_portid, cb, data);
+				if (ret < 0)
+					err = -errno ? -errno : -EIO;
+				end = ret <= MNL_CB_STOP;
+			}
+		}
+		pthread_mutex_lock(&p->lock);
+		p->tail++;
+		/* The reader waits only on a full ring. */
+		if (p->head - p->tail == PIPE_BUFS - 1)
+			pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+static int pipe_start(struct collector *c)
+{
+	struct dump_pipe *p = &c->pipe;
+	int ret;
+
+	for (int i = 0; i < PIPE_BUFS; i++) {
+		p->buf[i] = malloc(PIPE_BUF_LEN);
+		if (!p->buf[i])
+			return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	ret = pthread_create(&p->thread, NULL, pipe_main, c);
+	if (ret)
+		return -ret;
+	p->started = true;
+	return 0;
+}
+
+static void pipe_stop(struct collector *c)
+{
+	struct dump_pipe *p = &c->pipe;
+
+	if (p->started) {
+		pthread_mutex_lock(&p->lock);
+		p->quit = true;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+		pthread_join(p->thread, NULL);
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+		p->started = false;
+	}
+	for (int i = 0; i < PIPE_BUFS; i++) {
+		free(p->buf[i]);
+		p->buf[i] = NULL;
+	}
+}
+
 static int stats_global_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct collector *c = data;
@@ -472,7 +627,7 @@ static int dump(struct collector *c, uint64_t reap_before)
 	uint32_t scan = flow_list_begin_scan(c->fl);
 	int ret;
 
-	ret = request(c, IPCTNL_MSG_CT_GET, NLM_F_DUMP, dump_cb, &d);
+	ret = request_dump(c, IPCTNL_MSG_CT_GET, dump_cb, &d);
 	if (ret) {
 		/* A failed dump proves nothing about absent flows. */
 		flow_list_abort_scan(c->fl);
@@ -589,6 +744,8 @@ static void *collector_main(void *arg)
 	rcu_register_thread();
 	dump(c, 0);
 	atomic_fetch_add(&c->scans, 1);
+	if (c->on_scan)
+		c->on_scan(c->on_scan_arg);
 	next = util_now_mono() + interval_ns(c);
 
 	pfd[0].fd = mnl_socket_get_fd(c->ev);
@@ -605,6 +762,8 @@ static void *collector_main(void *arg)
 			/* Closed flows stay one interval, dimmed. */
 			dump(c, now - interval_ns(c) / 2);
 			atomic_fetch_add(&c->scans, 1);
+			if (c->on_scan)
+				c->on_scan(c->on_scan_arg);
 			now = util_now_mono();
 			next = now + interval_ns(c);
 		}
@@ -624,8 +783,12 @@ static void *collector_main(void *arg)
 
 int collector_start(struct collector *c)
 {
-	int ret = pthread_create(&c->thread, NULL, collector_main, c);
+	int ret = pipe_start(c);
 
+	if (ret) {
+		pipe_stop(c);	/* dumps are then read by this thread */
+	}
+	ret = pthread_create(&c->thread, NULL, collector_main, c);
 	if (ret)
 		return -ret;
 	c->started = true;
@@ -639,6 +802,12 @@ static void wake(struct collector *c)
 	if (write(c->wake_fd, &one, sizeof(one)) < 0) {
 		/* counter full: the thread is awake anyway */
 	}
+}
+
+void collector_on_scan(struct collector *c, void (*fn)(void *), void *arg)
+{
+	c->on_scan = fn;
+	c->on_scan_arg = arg;
 }
 
 void collector_kick(struct collector *c)
@@ -655,6 +824,7 @@ void collector_stop(struct collector *c)
 	wake(c);
 	pthread_join(c->thread, NULL);
 	c->started = false;
+	pipe_stop(c);
 }
 
 void collector_close(struct collector *c)

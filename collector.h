@@ -29,6 +29,10 @@ int collector_open(struct collector **out, struct flow_list *fl,
 		   unsigned interval_ms);
 /* Run the thread: initial dump, then events, one dump per interval. */
 int collector_start(struct collector *c);
+/* Call fn(arg) on the collector thread after every dump (set before
+ * collector_start): enrichment then looks at new flows when they come,
+ * not on a timer of its own.  fn must not block. */
+void collector_on_scan(struct collector *c, void (*fn)(void *), void *arg);
 /* Ask for a dump now (e.g. on a key), wakes the thread. */
 void collector_kick(struct collector *c);
 void collector_stop(struct collector *c);

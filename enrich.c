@@ -191,15 +191,9 @@ static void *enrich_main(void *arg)
 	rcu_register_thread();
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
-		pthread_mutex_unlock(&e->lock);
-		now = util_now_mono();
-		due = !last_local || now - last_local > 10000000000ull;
-		if (due)
-			last_local = now;
-		pass(e, due);
-		pthread_mutex_lock(&e->lock);
-		if (e->stop)
-			break;
+		/* Passes follow the collector's dumps (enrich_kick); the
+		 * timer is a fallback.  Waiting first keeps the first pass
+		 * off the CPU while the first dump fills the table. */
 		if (!e->kicked) {
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += e->o.interval_ms / 1000;
@@ -211,6 +205,15 @@ static void *enrich_main(void *arg)
 			pthread_cond_timedwait(&e->cond, &e->lock, &ts);
 		}
 		e->kicked = false;
+		if (e->stop)
+			break;
+		pthread_mutex_unlock(&e->lock);
+		now = util_now_mono();
+		due = !last_local || now - last_local > 10000000000ull;
+		if (due)
+			last_local = now;
+		pass(e, due);
+		pthread_mutex_lock(&e->lock);
 	}
 	pthread_mutex_unlock(&e->lock);
 	rcu_unregister_thread();

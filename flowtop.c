@@ -394,6 +394,11 @@ static void report_losses(struct collector *col)
 			"be read\n", (unsigned long long)st.parse_errors);
 }
 
+static void kick_enrich(void *e)
+{
+	enrich_kick(e);
+}
+
 static void setup_signals(void)
 {
 	struct sigaction sa;
@@ -518,12 +523,14 @@ int main(int argc, char **argv)
 	s.view.fctx = &fctx;
 
 	block_signals(true, &oldmask);
-	ret = collector_start(col);
 	eo.geoip = !s.view.no_geoip && n_geo > 0;
 	eo.procs = true;
 	eo.interval_ms = s.interval_ms;
-	if (!ret)
-		ret = enrich_start(&en, fl, &eo);
+	ret = enrich_start(&en, fl, &eo);
+	if (!ret) {
+		collector_on_scan(col, kick_enrich, en);
+		ret = collector_start(col);
+	}
 	block_signals(false, &oldmask);
 	if (ret) {
 		fprintf(stderr, "flowtop: cannot start threads: %s\n",

@@ -2466,8 +2466,9 @@ static void ui_fini(struct ui *u)
 
 /* FLOWTOP_KEY_LOG and FLOWTOP_FRAME_LOG name files that get, per key, the
  * milliseconds from its arrival to the end of the redraw it caused, and,
- * per refresh, the CLOCK_MONOTONIC time in ms: the benchmark and the
- * tests measure the screen with them, not from outside. */
+ * per refresh, "MS SHOWN TOTAL": the CLOCK_MONOTONIC time in ms when the
+ * redraw ended and the flow counts it showed.  The benchmark and the tests
+ * measure the screen with them, not from outside. */
 static FILE *ui_open_log(const char *var)
 {
 	const char *path = getenv(var);
@@ -2511,7 +2512,9 @@ static int ui_loop(struct ui *u)
 				fflush(key_log);
 			}
 			if (frame_log && fetched) {
-				fprintf(frame_log, "%.3f\n", now / 1e6);
+				fprintf(frame_log, "%.3f %zu %zu\n",
+					util_now_mono() / 1e6, u->total,
+					u->flows_all);
 				fflush(frame_log);
 			}
 			key_t = 0;
