@@ -424,9 +424,16 @@ t_sysctl_restore() {
 }
 
 t_cleanup() {
-	local - ns pids list i
+	local - ns pids list i line
 
 	set +e +u
+	# What the test registered with t_at_cleanup, last first.
+	if [ -n "$T_TMP" ] && [ -s "$T_TMP/atclean" ]; then
+		while IFS= read -r line; do
+			eval "$line"
+		done < <(tac "$T_TMP/atclean")
+		: >"$T_TMP/atclean"
+	fi
 	if [ -n "$T_TMP" ] && [ -f "$T_TMP/pids" ]; then
 		# shellcheck disable=SC2046
 		t__kill group $(sort -u "$T_TMP/pids")
@@ -458,6 +465,13 @@ t_cleanup() {
 		rm -rf "$T_TMP"
 	fi
 	return 0
+}
+
+# t_at_cleanup CMD...: run CMD (one shell line) at cleanup, before the
+# namespaces go; e.g. to remove /etc/netns/NAME, which ip netns exec
+# bind-mounts but ip netns del does not remove.
+t_at_cleanup() {
+	printf '%s\n' "$*" >>"$T_TMP/atclean"
 }
 
 # ct_inject's tuple formula (see "ct_inject --help"), written again here.
