@@ -394,6 +394,28 @@ static void report_losses(struct collector *col)
 			"be read\n", (unsigned long long)st.parse_errors);
 }
 
+/* FLOWTOP_STATS: what the threads did, for the benchmark. */
+static void report_stats(struct collector *col, struct enrich *en)
+{
+	struct collector_stats cs;
+	struct enrich_stats es = { 0 };
+
+	if (!getenv("FLOWTOP_STATS"))
+		return;
+	collector_get_stats(col, &cs);
+	if (en)
+		enrich_get_stats(en, &es);
+	fprintf(stderr, "flowtop: stats: dumps %llu events %llu overruns %llu "
+		"enrich_passes %llu proc_refreshes %llu proc_walks %lu "
+		"owners_found %llu geo_lookups %llu\n",
+		(unsigned long long)cs.dumps, (unsigned long long)cs.events,
+		(unsigned long long)cs.overruns,
+		(unsigned long long)es.passes,
+		(unsigned long long)es.refreshes, proc_lookup_walks(),
+		(unsigned long long)es.owners_found,
+		(unsigned long long)es.geo_lookups);
+}
+
 static void kick_enrich(void *e)
 {
 	enrich_kick(e);
@@ -562,6 +584,7 @@ int main(int argc, char **argv)
 	}
 out:
 	collector_stop(col);
+	report_stats(col, en);
 	enrich_stop(en);
 	sysctl_restore();
 	if (!s.view.no_dns)

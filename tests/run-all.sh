@@ -7,12 +7,16 @@ pass=0 fail=0 skip=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-count() {	# file: add its summary line(s) to the totals
+count() {	# file: add its summary line to the totals
 	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
-	p=$(printf '%s' "$line" | sed -n 's/.*[^0-9]\{0,1\}\([0-9][0-9]*\) passed.*/\1/p')
-	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
-	s=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p')
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0})); skip=$((skip + ${s:-0}))
+	set -- $(printf '%s\n' "$line" | awk '{
+		for (i = 2; i <= NF; i++) {
+			if ($i ~ /^passed,?$/) p = $(i - 1)
+			if ($i ~ /^failed,?$/) f = $(i - 1)
+			if ($i ~ /^skipped,?$/) s = $(i - 1)
+		}
+		print p + 0, f + 0, s + 0 }')
+	pass=$((pass + $1)); fail=$((fail + $2)); skip=$((skip + $3))
 	[ -n "$line" ]
 }
 

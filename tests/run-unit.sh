@@ -7,8 +7,10 @@ for t in "$O"/tests/test_*; do
 	out=$("$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
 	line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
-	p=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p')
-	f=$(printf '%s' "$line" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p')
+	p=$(printf '%s\n' "$line" | awk '{ for (i = 2; i <= NF; i++)
+		if ($i ~ /^passed,?$/) print $(i - 1) }')
+	f=$(printf '%s\n' "$line" | awk '{ for (i = 2; i <= NF; i++)
+		if ($i ~ /^failed,?$/) print $(i - 1) }')
 	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
 		bad=$((bad + 1)); echo "FAIL: $t (exit $rc)"
