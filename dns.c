@@ -576,7 +576,7 @@ int dns_start(unsigned workers, size_t queue_max, unsigned ttl_sec,
 		err = -pthread_create(&c->worker[i].tid, NULL, dns_worker, c);
 		if (err)
 			break;
-		pthread_setname_np(c->worker[i].tid, "flowtop-dns");
+		pthread_setname_np(c->worker[i].tid, "ft-dns");
 		c->nworkers++;
 		c->refs++;
 	}

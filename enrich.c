@@ -243,6 +243,7 @@ int enrich_start(struct enrich **out, struct flow_list *fl,
 		free(e);
 		return -ret;
 	}
+	pthread_setname_np(e->thread, "ft-enrich");
 	*out = e;
 	return 0;
 }

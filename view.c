@@ -1,9 +1,9 @@
 /* view: choose, sort and page the flows to show.
  *
  * Each call walks the table once under rcu_read_lock(), keeps a small
- * (flow, sort key) item per matching flow, and sorts only the page that is
- * asked for: quickselect puts the page's items in place in O(n), then only
- * the page itself is sorted.  Rows are copied out before the read lock is
+ * (flow, sort key) item per matching flow, and sorts only what the page
+ * needs: a heap keeps the best items up to the page's end, O(n log k);
+ * only a page far down sorts everything.  Rows are copied out before the read lock is
  * dropped, so callers never hold pointers into the table.
  */
 #include <arpa/inet.h>
@@ -29,6 +29,9 @@ struct item {
 /* The item vector is reused between calls of one thread. */
 static __thread struct item *items;
 static __thread size_t items_cap;
+/* Pages ending within this many items are found with a heap. */
+#define TOP_MAX 4096
+static __thread struct item *heap;
 
 void view_opts_default(struct view_opts *o)
 {
@@ -253,34 +256,40 @@ static void swap_items(struct item *a, struct item *b)
 	*b = t;
 }
 
-/* Rearrange v[lo..hi) so that v[k] is the item a full sort would put
- * there, smaller ones before it, larger after.  Keys are unique (the flow's
- * address decides last), so a two-way partition always makes progress. */
-static void select_nth(struct item *v, size_t lo, size_t hi, size_t k,
-		       bool rev)
+/* The page is near the top (the usual case): keep the best `keep` items
+ * in a max-heap while walking them all, O(n log keep) whatever the input
+ * order (a quickselect can go quadratic on ordered runs of equal keys).
+ * Then sort the heap and put it at the front of v. */
+static void select_top(struct item *v, size_t n, size_t keep, bool rev,
+		       struct item *heap)
 {
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2, i, store;
+	size_t len = 0, i, c, p;
 
-		/* median of three as pivot, moved to the end */
-		if (item_cmp(&v[mid], &v[lo], rev) < 0)
-			swap_items(&v[mid], &v[lo]);
-		if (item_cmp(&v[hi - 1], &v[lo], rev) < 0)
-			swap_items(&v[hi - 1], &v[lo]);
-		if (item_cmp(&v[mid], &v[hi - 1], rev) < 0)
-			swap_items(&v[mid], &v[hi - 1]);
-		store = lo;
-		for (i = lo; i < hi - 1; i++)
-			if (item_cmp(&v[i], &v[hi - 1], rev) < 0)
-				swap_items(&v[i], &v[store++]);
-		swap_items(&v[store], &v[hi - 1]);
-		if (store == k)
-			return;
-		if (k < store)
-			hi = store;
-		else
-			lo = store + 1;
+	for (i = 0; i < n; i++) {
+		if (len < keep) {
+			/* sift up */
+			heap[len] = v[i];
+			for (c = len++; c > 0; c = p) {
+				p = (c - 1) / 2;
+				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
+					break;
+				swap_items(&heap[p], &heap[c]);
+			}
+		} else if (item_cmp(&v[i], &heap[0], rev) < 0) {
+			/* replace the worst kept, sift down */
+			heap[0] = v[i];
+			for (p = 0; (c = 2 * p + 1) < len; p = c) {
+				if (c + 1 < len &&
+				    item_cmp(&heap[c + 1], &heap[c], rev) > 0)
+					c++;
+				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
+					break;
+				swap_items(&heap[p], &heap[c]);
+			}
+		}
 	}
+	qsort(heap, len, sizeof(*heap), rev ? cmp_rev : cmp_fwd);
+	memcpy(v, heap, len * sizeof(*heap));
 }
 
 static int grow_items(size_t need)
@@ -342,12 +351,13 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 	if (first < c.n && max) {
 		end = first + max < c.n ? first + max : c.n;
 		if (o->sort != SORT_NONE) {
-			if (first > 0)
-				select_nth(items, 0, c.n, first, rev);
-			if (end < c.n)
-				select_nth(items, first, c.n, end, rev);
-			qsort(items + first, end - first, sizeof(*items),
-			      rev ? cmp_rev : cmp_fwd);
+			if (!heap)
+				heap = malloc(TOP_MAX * sizeof(*heap));
+			if (end <= TOP_MAX && end < c.n && heap)
+				select_top(items, c.n, end, rev, heap);
+			else
+				qsort(items, c.n, sizeof(*items),
+				      rev ? cmp_rev : cmp_fwd);
 		}
 		for (i = first; i < end; i++)
 			flow_snapshot(items[i].f, &rows[i - first]);

@@ -71,11 +71,30 @@ static void test_lifecycle(void)
 	CHECK(rows[0].rate_repl > 1999.9 && rows[0].rate_repl < 2000.1);
 	CHECK(rows[0].rec.orig_bytes == 1000);
 
+	/* averages: 10 s and 40 s windows move part of the way */
+	CHECK(rows[0].rate_orig_10 > 99.9 && rows[0].rate_orig_10 < 100.1);
+	CHECK(rows[0].rate_orig_40 > 24.9 && rows[0].rate_orig_40 < 25.1);
+
 	/* a dump right after another gives no rate: kept */
 	a.orig_bytes = 2000;
 	flow_list_update(fl, &a, 3 * SEC + 1000);
 	view_flows(fl, &o, 0, 8, rows, &n);
 	CHECK(rows[0].rate_orig > 499.9 && rows[0].rate_orig < 500.1);
+
+	/* idle for five minutes of dumps: every rate settles at 0 */
+	for (int t = 4; t < 304; t++)
+		flow_list_update(fl, &a, (uint64_t)t * SEC);
+	o.sort = SORT_PORT;	/* a (sport 10001) before b (10002) */
+	view_flows(fl, &o, 0, 8, rows, &n);
+	CHECK(rows[0].rec.id == 1 && rows[0].rate_orig == 0 &&
+	      rows[0].rate_orig_10 == 0 && rows[0].rate_orig_40 == 0);
+	/* and moves again with traffic */
+	a.orig_bytes += 640;
+	flow_list_update(fl, &a, 304 * SEC);
+	view_flows(fl, &o, 0, 8, rows, &n);
+	CHECK(rows[0].rec.id == 1 && rows[0].rate_orig > 639.9 &&
+	      rows[0].rate_orig < 640.1);
+	o.sort = SORT_RATE;
 
 	/* family and protocol choices */
 	o.ipv6 = false;
