@@ -84,6 +84,8 @@ static void usage(FILE *f)
 "  -G, --no-geoip        no GeoIP lookups\n"
 "  -s, --show-src        also show the source of each flow\n"
 "  -b, --bits            rates in bits per second instead of bytes\n"
+"      --rates SEC       rates over the last interval (1, default), ~10 s\n"
+"                        or ~40 s (10, 40); sort and -B follow it\n"
 "  -t, --interval SEC    refresh interval in seconds (default 1, min 0.1)\n"
 "Without a screen, like top -b:\n"
 "  -B, --batch           print the flows as a text table\n"
@@ -100,10 +102,9 @@ static void usage(FILE *f)
 "  -v, --version         show the version and exit\n"
 "  -h, --help            show this help and exit\n"
 "\n"
-"Keys: q quit, ? help, TAB views, / filter, > sort, Enter details,\n"
-"      T U D I S 4 6 protocols and families, b a s l toggles, p pause,\n"
-"      d delete a flow, W save settings.  flowtop(8) lists them all.\n",
+"Keys on the screen:\n",
 		FLOWTOP_CONFDIR);
+	ui_print_keys(f);
 }
 
 static int parse_interval(const char *s, unsigned *ms)
@@ -143,6 +144,7 @@ enum {
 	OPT_CONFIG,
 	OPT_NO_CONFIG,
 	OPT_CONFDIR,
+	OPT_RATES,
 };
 
 static const struct option long_opts[] = {
@@ -173,6 +175,7 @@ static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 	{ "confdir", required_argument, NULL, OPT_CONFDIR },
+	{ "rates", required_argument, NULL, OPT_RATES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -224,6 +227,13 @@ static void parse_args(int argc, char **argv, struct settings *s)
 		case 'N': s->netns = optarg; break;
 		case OPT_CONFIG: case OPT_NO_CONFIG: break;
 		case OPT_CONFDIR: s->confdir = optarg; break;
+		case OPT_RATES:
+			k = view_rate_window_parse(optarg);
+			if (k < 0)
+				die("bad rate window '%s': give 1, 10 or 40",
+				    optarg);
+			s->view.rate_window = (unsigned)k;
+			break;
 		case 't':
 			if (parse_interval(optarg, &s->interval_ms))
 				die("bad interval '%s': give seconds from 0.1 "
@@ -571,11 +581,17 @@ int main(int argc, char **argv)
 			.interval_ms = s.interval_ms, .geo_hint = geo_hint,
 			.netns = s.netns,
 			.config_path = s.no_config ? NULL : s.config,
+			.filter_text = s.filter,
 			.quit = &quit,
 		};
 
 		ret = ui_run(&ui);
-		if (ret) {
+		if (ret == -ENOTTY) {
+			fprintf(stderr, "flowtop: no usable terminal (stdout "
+				"is not one, or TERM is dumb): use -B or -j for "
+				"output without a screen\n");
+			status = 1;
+		} else if (ret) {
 			fprintf(stderr, "flowtop: cannot use the terminal: "
 				"%s\n", strerror(-ret));
 			status = 1;

@@ -305,10 +305,8 @@ static void text_row(FILE *out, const struct flow_row *row,
 	util_sanitize(svc, sizeof(svc), service(r) ? service(r) : "-");
 	util_fmt_bytes(bo, sizeof(bo), in ? r->repl_bytes : r->orig_bytes);
 	util_fmt_bytes(bi, sizeof(bi), in ? r->orig_bytes : r->repl_bytes);
-	util_fmt_rate(ro, sizeof(ro), in ? row->rate_repl : row->rate_orig,
-		      o->bits);
-	util_fmt_rate(ri, sizeof(ri), in ? row->rate_orig : row->rate_repl,
-		      o->bits);
+	util_fmt_rate(ro, sizeof(ro), view_rate(o, row, in), o->bits);
+	util_fmt_rate(ri, sizeof(ri), view_rate(o, row, !in), o->bits);
 	util_fmt_duration(dur, sizeof(dur), duration_sec(row));
 
 	fprintf(out, TEXT_FMT_HEAD, proc,

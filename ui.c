@@ -848,10 +848,10 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 	state = view_state_name(rec);
 	util_sanitize(ui_cell(u, line, FC_STATE), UI_CELL, state ? state : "");
 	util_fmt_duration(ui_cell(u, line, FC_AGE), UI_CELL, ui_age(u, r));
-	util_fmt_rate(ui_cell(u, line, FC_TXR), UI_CELL, r->rate_orig,
-		      u->o->bits);
-	util_fmt_rate(ui_cell(u, line, FC_RXR), UI_CELL, r->rate_repl,
-		      u->o->bits);
+	util_fmt_rate(ui_cell(u, line, FC_TXR), UI_CELL,
+		      view_rate(u->o, r, false), u->o->bits);
+	util_fmt_rate(ui_cell(u, line, FC_RXR), UI_CELL,
+		      view_rate(u->o, r, true), u->o->bits);
 	util_fmt_bytes(ui_cell(u, line, FC_TX), UI_CELL, rec->orig_bytes);
 	util_fmt_bytes(ui_cell(u, line, FC_RX), UI_CELL, rec->repl_bytes);
 	ui_fmt(ui_cell(u, line, FC_PKTS), UI_CELL, "%s/%s",
@@ -1047,12 +1047,18 @@ static void ui_draw_header(struct ui *u)
 	ui_seg(u, &p, buf, u->attr[ST_NORMAL], 2);
 	if (u->fgood[0] || (u->o->filter && u->o->filter == u->forig)) {
 		util_sanitize(t, sizeof(t), u->fgood[0] ? u->fgood :
+			      u->ctx->filter_text ? u->ctx->filter_text :
 			      "(command line)");
 		ui_fmt(buf, sizeof(buf), "filter: %s", t);
 		ui_seg(u, &p, buf, u->attr[ST_ON], 2);
 	}
 	if (u->o->bits)
 		ui_seg(u, &p, "bits", u->attr[ST_NORMAL], 2);
+	if (u->o->rate_window != VIEW_RATE_NOW) {
+		ui_fmt(buf, sizeof(buf), "rates %s",
+		       view_rate_window_name(u->o->rate_window));
+		ui_seg(u, &p, buf, u->attr[ST_ON], 2);
+	}
 	if (u->o->active_only)
 		ui_seg(u, &p, "active", u->attr[ST_ON], 2);
 	if (u->o->show_hidden)
@@ -2072,6 +2078,12 @@ static unsigned ui_act_toggle(struct ui *u, int key)
 	case 'b':
 		u->o->bits = !u->o->bits;
 		break;
+	case 'w':
+		/* as iftop: the last interval, ~10 s, ~40 s */
+		u->o->rate_window = (u->o->rate_window + 1) % 3;
+		ui_message(u, false, "rates over %s",
+			   view_rate_window_name(u->o->rate_window));
+		break;
 	case 'l':
 		u->o->show_hidden = !u->o->show_hidden;
 		ui_message(u, false, "loopback and DNS flows %s",
@@ -2185,6 +2197,8 @@ static const struct ui_action ui_actions[] = {
 	{ '4', "4  6", "IPv4, IPv6 on/off", ui_act_proto },
 	{ '6', NULL, NULL, ui_act_proto },
 	{ 'a', "a", "only active flows (with a rate) on/off", ui_act_toggle },
+	{ 'w', "w", "rates over the last interval, ~10 s, ~40 s",
+	  ui_act_toggle },
 	{ 's', "s", "source column on/off", ui_act_toggle },
 	{ 'b', "b", "rates in bits/s or bytes/s", ui_act_toggle },
 	{ 'l', "l", "loopback and DNS flows on/off (hidden at start)",
@@ -2201,6 +2215,15 @@ static const struct ui_action ui_actions[] = {
 };
 
 static const size_t ui_nactions = sizeof(ui_actions) / sizeof(ui_actions[0]);
+
+/* For --help: the same key table as the help window. */
+void ui_print_keys(FILE *f)
+{
+	for (size_t i = 0; i < ui_nactions; i++)
+		if (ui_actions[i].keys)
+			fprintf(f, "  %-16s %s\n", ui_actions[i].keys,
+				ui_actions[i].help);
+}
 
 static int ui_help_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 {

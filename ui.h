@@ -3,6 +3,7 @@
 #define FLOWTOP_UI_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include "view.h"
 
@@ -17,11 +18,14 @@ struct ui_ctx {
 	const char *geo_hint;		/* status line hint, or NULL */
 	const char *netns;		/* watched namespace name, or NULL */
 	const char *config_path;	/* per-user settings file, or NULL */
+	const char *filter_text;	/* the -f expression, or NULL */
 	volatile sig_atomic_t *quit;	/* set by signal handlers */
 };
 
 /* Take over the terminal, run until 'q' or *quit, give it back.
  * Returns 0, or -errno if the terminal could not be set up. */
 int ui_run(struct ui_ctx *ctx);
+/* Every key and what it does, one per line, for --help. */
+void ui_print_keys(FILE *f);
 
 #endif

@@ -166,6 +166,13 @@ static int ui_config_apply(const char *k, const char *v, struct view_opts *o,
 		o->protos = bits;
 		return 0;
 	}
+	if (!strcmp(k, "rates")) {
+		i = view_rate_window_parse(v);
+		if (i < 0)
+			return -EINVAL;
+		o->rate_window = (unsigned)i;
+		return 0;
+	}
 	if (!strcmp(k, "remote")) {
 		if (!strcasecmp(v, "country"))
 			p->remote_country = true;
@@ -291,6 +298,7 @@ static int ui_config_write(FILE *f, const struct view_opts *o,
 	fprintf(f, "bits=%d\n", o->bits);
 	fprintf(f, "active_only=%d\n", o->active_only);
 	fprintf(f, "show_hidden=%d\n", o->show_hidden);
+	fprintf(f, "rates=%s\n", view_rate_window_name(o->rate_window));
 	if (p)
 		fprintf(f, "remote=%s\n", p->remote_country ? "country" :
 			"host");

@@ -86,6 +86,34 @@ static bool is_hidden(const struct flow_rec *r)
 	return ports && (r->orig.dport == 53 || r->orig.sport == 53);
 }
 
+double view_rate(const struct view_opts *o, const struct flow_row *row,
+		 bool reply)
+{
+	switch (o->rate_window) {
+	case VIEW_RATE_10S:
+		return reply ? row->rate_repl_10 : row->rate_orig_10;
+	case VIEW_RATE_40S:
+		return reply ? row->rate_repl_40 : row->rate_orig_40;
+	}
+	return reply ? row->rate_repl : row->rate_orig;
+}
+
+const char *view_rate_window_name(unsigned w)
+{
+	return w == VIEW_RATE_10S ? "10s" : w == VIEW_RATE_40S ? "40s" : "1s";
+}
+
+int view_rate_window_parse(const char *s)
+{
+	if (!strcmp(s, "1") || !strcmp(s, "1s"))
+		return VIEW_RATE_NOW;
+	if (!strcmp(s, "10") || !strcmp(s, "10s"))
+		return VIEW_RATE_10S;
+	if (!strcmp(s, "40") || !strcmp(s, "40s"))
+		return VIEW_RATE_40S;
+	return -1;
+}
+
 bool view_match(const struct view_opts *o, const struct flow_row *row)
 {
 	const struct flow_rec *r = &row->rec;
@@ -98,7 +126,8 @@ bool view_match(const struct view_opts *o, const struct flow_row *row)
 		return false;
 	if (!o->show_hidden && is_hidden(r))
 		return false;
-	if (o->active_only && row->rate_orig + row->rate_repl <= 0)
+	if (o->active_only &&
+	    view_rate(o, row, false) + view_rate(o, row, true) <= 0)
 		return false;
 	if (o->filter && !filter_match(o->filter, row, o->fctx))
 		return false;
@@ -146,10 +175,12 @@ static uint64_t duration_ns(const struct flow_row *row, uint64_t now_mono,
 }
 
 static void make_key(struct item *it, const struct flow_row *row,
-		     enum view_sort sort, uint64_t now_mono, uint64_t now_real)
+		     const struct view_opts *o, uint64_t now_mono,
+		     uint64_t now_real)
 {
 	const struct flow_rec *r = &row->rec;
-	double rate = row->rate_orig + row->rate_repl;
+	double rate = view_rate(o, row, false) + view_rate(o, row, true);
+	enum view_sort sort = o->sort;
 	const struct geo_info *g;
 
 	/* Ascending (k1, k2, k3, k4) is the natural order of each key:
@@ -329,7 +360,7 @@ static int collect_cb(struct flow *f, void *arg)
 		return 1;
 	}
 	items[c->n].f = f;
-	make_key(&items[c->n], &row, c->o->sort, c->now_mono, c->now_real);
+	make_key(&items[c->n], &row, c->o, c->now_mono, c->now_real);
 	c->n++;
 	return 0;
 }
@@ -506,8 +537,8 @@ static int group_cb(struct flow *f, void *arg)
 	s->g.flows++;
 	s->g.bytes_out += in ? row.rec.repl_bytes : row.rec.orig_bytes;
 	s->g.bytes_in += in ? row.rec.orig_bytes : row.rec.repl_bytes;
-	s->g.rate_out += in ? row.rate_repl : row.rate_orig;
-	s->g.rate_in += in ? row.rate_orig : row.rate_repl;
+	s->g.rate_out += view_rate(c->o, &row, in);
+	s->g.rate_in += view_rate(c->o, &row, !in);
 	return 0;
 }
 

@@ -37,6 +37,11 @@ enum view_sort {
 	SORT__COUNT
 };
 
+/* Rates over the last interval, ~10 s and ~40 s (as iftop's 2/10/40 s). */
+#define VIEW_RATE_NOW	0
+#define VIEW_RATE_10S	1
+#define VIEW_RATE_40S	2
+
 enum view_mode {
 	VIEW_FLOWS,
 	VIEW_PROCESSES,
@@ -54,6 +59,7 @@ struct view_opts {
 	bool active_only;		/* 'a': only flows with a rate */
 	bool show_hidden;		/* loopback and DNS flows too ('l') */
 	bool hide_closed;		/* batch output: only live flows */
+	unsigned rate_window;		/* VIEW_RATE_* shown and sorted by */
 	bool no_dns, no_geoip;		/* -n, -G */
 	enum view_sort sort;
 	bool reverse;
@@ -102,6 +108,14 @@ enum view_group_kind {
 size_t view_groups(struct flow_list *fl, const struct view_opts *o,
 		   enum view_group_kind kind, size_t first, size_t max,
 		   struct view_group *groups, size_t *n_groups);
+
+/* A flow's rate in the chosen window, bytes/s: original direction, or
+ * the reply direction when reply is true. */
+double view_rate(const struct view_opts *o, const struct flow_row *row,
+		 bool reply);
+/* "1s", "10s", "40s"; and back from 1, 10, 40 (-1 if not one of them). */
+const char *view_rate_window_name(unsigned w);
+int view_rate_window_parse(const char *s);
 
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);

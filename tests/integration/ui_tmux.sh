@@ -343,6 +343,12 @@ tour() {
 	expect "$sz b: rates in bits/s" "$s" '[0-9] [kMG]?bit/s'
 	key "$s" b
 	expect_not "$sz b again: bytes/s" "$s" 'bit/s'
+	key "$s" w
+	expect "$sz w: rates over ~10 s, said in the header" "$s" 'rates 10s'
+	key "$s" w
+	expect "$sz w again: ~40 s" "$s" 'rates 40s'
+	key "$s" w
+	expect_not "$sz w a third time: the last interval" "$s" 'rates [14]0s'
 	key "$s" a
 	expect_not "$sz a hides idle flows" "$s" '198\.51\.100\.1:20000'
 	expect "$sz a keeps the active one" "$s" "192\\.0\\.2\\.1:$small( |\$)"
