@@ -1320,21 +1320,30 @@ static int64_t filter_term_proto(struct parser *p, const struct tok *kw,
 static int64_t filter_term_flag(struct parser *p, const struct tok *kw,
 				int arg);
 
-static int64_t filter_term_proc(struct parser *p, const struct tok *kw,
-				int arg)
+/* A number (PID, UID) or else a name (process, user) glob. */
+static int64_t filter_num_or_name(struct parser *p, const struct tok *kw,
+				  const char *what, uint64_t max, int num_kind,
+				  int str_kind, const char *empty)
 {
 	uint64_t num;
 
-	(void)arg;
-	if (filter_value(p, kw, "a process name or PID"))
+	if (filter_value(p, kw, what))
 		return -1;
-	if (filter_parse_uint(p->val, INT32_MAX, &num))
-		return filter_num_node(p, FN_PID, num);
+	if (filter_parse_uint(p->val, max, &num))
+		return filter_num_node(p, num_kind, num);
 	if (!p->val[0]) {
-		filter_error(p, p->val_pos, "empty process name");
+		filter_error(p, p->val_pos, "%s", empty);
 		return -1;
 	}
-	return filter_str_node(p, FN_COMM, 0);
+	return filter_str_node(p, str_kind, 0);
+}
+
+static int64_t filter_term_proc(struct parser *p, const struct tok *kw,
+				int arg)
+{
+	(void)arg;
+	return filter_num_or_name(p, kw, "a process name or PID", INT32_MAX,
+				  FN_PID, FN_COMM, "empty process name");
 }
 
 static int64_t filter_term_pid(struct parser *p, const struct tok *kw,
@@ -1355,18 +1364,9 @@ static int64_t filter_term_pid(struct parser *p, const struct tok *kw,
 static int64_t filter_term_user(struct parser *p, const struct tok *kw,
 				int arg)
 {
-	uint64_t num;
-
 	(void)arg;
-	if (filter_value(p, kw, "a user name or UID"))
-		return -1;
-	if (filter_parse_uint(p->val, UINT32_MAX, &num))
-		return filter_num_node(p, FN_UID, num);
-	if (!p->val[0]) {
-		filter_error(p, p->val_pos, "empty user name");
-		return -1;
-	}
-	return filter_str_node(p, FN_USER, 0);
+	return filter_num_or_name(p, kw, "a user name or UID", UINT32_MAX,
+				  FN_UID, FN_USER, "empty user name");
 }
 
 static int64_t filter_term_geo(struct parser *p, const struct tok *kw,
