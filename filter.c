@@ -1346,19 +1346,27 @@ static int64_t filter_term_proc(struct parser *p, const struct tok *kw,
 				  FN_PID, FN_COMM, "empty process name");
 }
 
-static int64_t filter_term_pid(struct parser *p, const struct tok *kw,
-			       int arg)
+/* A number up to max, or an error naming what it should have been. */
+static int64_t filter_num_term(struct parser *p, const struct tok *kw,
+			       const char *what, const char *name,
+			       uint64_t max, int kind)
 {
 	uint64_t num;
 
-	(void)arg;
-	if (filter_value(p, kw, "a PID"))
+	if (filter_value(p, kw, what))
 		return -1;
-	if (!filter_parse_uint(p->val, INT32_MAX, &num)) {
-		filter_error(p, p->val_pos, "bad PID '%s'", p->val);
+	if (!filter_parse_uint(p->val, max, &num)) {
+		filter_error(p, p->val_pos, "bad %s '%s'", name, p->val);
 		return -1;
 	}
-	return filter_num_node(p, FN_PID, num);
+	return filter_num_node(p, kind, num);
+}
+
+static int64_t filter_term_pid(struct parser *p, const struct tok *kw,
+			       int arg)
+{
+	(void)arg;
+	return filter_num_term(p, kw, "a PID", "PID", INT32_MAX, FN_PID);
 }
 
 static int64_t filter_term_user(struct parser *p, const struct tok *kw,
@@ -1508,16 +1516,9 @@ static int64_t filter_term_mark(struct parser *p, const struct tok *kw,
 static int64_t filter_term_zone(struct parser *p, const struct tok *kw,
 				int arg)
 {
-	uint64_t num;
-
 	(void)arg;
-	if (filter_value(p, kw, "a number"))
-		return -1;
-	if (!filter_parse_uint(p->val, UINT16_MAX, &num)) {
-		filter_error(p, p->val_pos, "bad zone '%s'", p->val);
-		return -1;
-	}
-	return filter_num_node(p, FN_ZONE, num);
+	return filter_num_term(p, kw, "a number", "zone", UINT16_MAX,
+			       FN_ZONE);
 }
 
 /* Bare protocol words: tcp, udp, ... */
