@@ -160,6 +160,21 @@ static void slab_release(struct flow *f)
 /* Shared answers for flows that are not local: never freed. */
 static struct owner_box owner_none = { .o = { .pid = -1,
 	.local = FLOW_LOCAL_NONE } };
+/* ...and for local flows whose owner stayed unknown (another namespace's
+ * socket, a process gone): on a host with a whole local prefix (an
+ * address on lo) that can be most of the table. */
+static struct owner_box owner_unknown[] = {
+	{ .o = { .pid = 0, .local = FLOW_LOCAL_UNKNOWN } },
+	{ .o = { .pid = 0, .local = FLOW_LOCAL_SRC } },
+	{ .o = { .pid = 0, .local = FLOW_LOCAL_DST } },
+	{ .o = { .pid = 0, .local = FLOW_LOCAL_NONE } },
+};
+
+static bool owner_shared(const struct owner_box *b)
+{
+	return b == &owner_none ||
+	       (b >= owner_unknown && b < owner_unknown + 4);
+}
 
 static inline uint64_t mix64(uint64_t h)
 {
@@ -220,7 +235,7 @@ int flow_list_create(struct flow_list **out)
 
 static void owner_free(struct owner_box *b)
 {
-	if (b && b != &owner_none)
+	if (b && !owner_shared(b))
 		free(b);
 }
 
@@ -624,6 +639,8 @@ void flow_set_owner(struct flow *f, const struct flow_owner *o)
 
 	if (o->pid < 0 && o->local == FLOW_LOCAL_NONE) {
 		b = &owner_none;
+	} else if (o->pid == 0 && !o->comm && o->local <= FLOW_LOCAL_NONE) {
+		b = &owner_unknown[o->local];
 	} else {
 		b = malloc(sizeof(*b));
 		if (!b)
@@ -631,7 +648,7 @@ void flow_set_owner(struct flow *f, const struct flow_owner *o)
 		b->o = *o;
 	}
 	old = atomic_exchange(&f->owner, b);
-	if (old && old != &owner_none)
+	if (old && !owner_shared(old))
 		call_rcu(&old->rcu, owner_free_rcu);
 }
 

@@ -271,6 +271,54 @@ static void test_groups(void)
 	flow_list_destroy(fl);
 }
 
+static int set_owner_cb(struct flow *f, void *arg)
+{
+	struct flow_row row;
+	struct flow_owner o = { 0 };
+
+	flow_snapshot(f, &row);
+	/* odd ids: a known owner; even: local, owner unknown (shared) */
+	o.local = FLOW_LOCAL_SRC;
+	if (row.rec.id % 2) {
+		o.pid = 4242;
+		o.uid = 7;
+		o.comm = "curl";
+	}
+	flow_set_owner(f, &o);
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_owners(void)
+{
+	struct flow_list *fl;
+	struct view_opts o;
+	struct flow_row rows[8];
+	size_t n;
+	int seen = 0;
+
+	CHECK(flow_list_create(&fl) == 0);
+	for (int i = 0; i < 4; i++) {
+		struct flow_rec r = mk(i + 1, IPPROTO_TCP, AF_INET, i);
+
+		flow_list_update(fl, &r, SEC);
+	}
+	rcu_read_lock();
+	flow_list_for_each(fl, set_owner_cb, &seen);
+	/* twice: the first boxes are freed after a grace period */
+	flow_list_for_each(fl, set_owner_cb, &seen);
+	rcu_read_unlock();
+	CHECK(seen == 8);
+	view_opts_default(&o);
+	o.sort = SORT_PID;
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 4 && n == 4);
+	CHECK(rows[0].owner.pid == 4242 && rows[0].owner.uid == 7 &&
+	      rows[0].owner.comm && !strcmp(rows[0].owner.comm, "curl"));
+	CHECK(rows[3].owner.pid == 0 && rows[3].owner.comm == NULL &&
+	      rows[3].owner.local == FLOW_LOCAL_SRC);
+	flow_list_destroy(fl);
+}
+
 static void test_names(void)
 {
 	struct flow_rec r = mk(1, IPPROTO_TCP, AF_INET, 1);
@@ -301,6 +349,7 @@ int main(void)
 	test_paging();
 	test_scan_hints();
 	test_groups();
+	test_owners();
 	test_names();
 	rcu_unregister_thread();
 	return check_summary("test_flow_list");
