@@ -133,9 +133,11 @@ cat >"/etc/netns/$NS/hosts" <<'EOF'
 EOF
 printf 'nameserver 127.0.0.1\noptions timeout:8 attempts:1\n' \
 	>"/etc/netns/$NS/resolv.conf"
-# 203.0.113.1 answers after 5 s, every other address never.
+# 203.0.113.1 answers after 5 s; 192.0.2.2 and .3 never (each holds a
+# lookup worker for the resolver's 8 s); the rest at once, NXDOMAIN.
 t_bg ip netns exec "$NS" "$T_PYTHON" tests/tools/fakedns.py \
-	--listen 127.0.0.1:53 --ready "$T_TMP/dns.ready" --default drop \
+	--listen 127.0.0.1:53 --ready "$T_TMP/dns.ready" --default nxdomain \
+	192.0.2.2=drop 192.0.2.3=drop \
 	203.0.113.1=slow:5:slow.example >"$T_TMP/dns.log" 2>&1
 t_wait_for 10 test -s "$T_TMP/dns.ready" || t_fail "fakedns did not start"
 
