@@ -3,7 +3,9 @@
  * One writer (the collector thread) inserts, updates and removes; readers
  * (UI, batch output, enrichment) walk the table under rcu_read_lock().  The
  * table is a liburcu lock-free hash (cds_lfht) keyed by conntrack id and
- * original tuple, so an event or a dumped entry finds its flow in O(1).
+ * original tuple, so an event or a dumped entry finds its flow in O(1);
+ * walks over every flow go through the slabs the flows live in, in memory
+ * order, instead (see slab_alloc).
  *
  * A published flow is never rewritten in place: its identity (tuples,
  * protocol, id) is written once before it is published, everything that
