@@ -7,7 +7,7 @@ libmaxminddb-dev liburcu-dev libcurl4-openssl-dev zlib1g-dev"
 # for the tests: the kernel side, the terminal, the helpers' servers
 [ "$1" = "--test" ] && pkgs="$pkgs conntrack nftables iproute2 tmux python3
 mmdb-bin openssl procps ca-certificates bash-completion zsh mandoc
-groff-base util-linux"
+groff-base util-linux man-db coreutils mawk"
 
 missing=
 for p in $pkgs; do
