@@ -91,32 +91,102 @@ struct collector {
 
 /* --- parsing ------------------------------------------------------------ */
 
+/* The parser runs on every entry of every dump (100,000 a second on a big
+ * table), so attributes are read inline here rather than through libmnl's
+ * helpers, a shared-library call each; the checks are libmnl's. */
+static inline uint16_t ct_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline size_t ct_len(const struct nlattr *a)
+{
+	return a->nla_len - NLA_HDRLEN;
+}
+
+static inline const void *ct_data(const struct nlattr *a)
+{
+	return (const char *)a + NLA_HDRLEN;
+}
+
+static inline bool ct_ok(const struct nlattr *a, int rem)
+{
+	return rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       (int)a->nla_len <= rem;
+}
+
+static inline const struct nlattr *ct_next(const struct nlattr *a, int *rem)
+{
+	*rem -= NLA_ALIGN(a->nla_len);
+	return (const struct nlattr *)((const char *)a +
+				       NLA_ALIGN(a->nla_len));
+}
+
+/* The first attribute inside a nest; *rem gets the nest's payload size. */
+static inline const struct nlattr *ct_nested(const struct nlattr *nest,
+					     int *rem)
+{
+	*rem = (int)ct_len(nest);
+	return ct_data(nest);
+}
+
+static inline uint8_t ct_u8(const struct nlattr *a)
+{
+	return *(const uint8_t *)ct_data(a);
+}
+
+static inline uint16_t ct_u16(const struct nlattr *a)
+{
+	uint16_t v;
+
+	memcpy(&v, ct_data(a), sizeof(v));
+	return v;
+}
+
+static inline uint32_t ct_u32(const struct nlattr *a)
+{
+	uint32_t v;
+
+	memcpy(&v, ct_data(a), sizeof(v));
+	return v;
+}
+
+static inline uint64_t ct_u64(const struct nlattr *a)
+{
+	uint64_t v;
+
+	memcpy(&v, ct_data(a), sizeof(v));	/* only 4-byte aligned */
+	return v;
+}
+
 static int attr_len_ok(const struct nlattr *a, size_t len)
 {
-	return mnl_attr_get_payload_len(a) >= len;
+	return ct_len(a) >= len;
 }
 
 static int parse_ip(const struct nlattr *nest, struct flow_tuple *t)
 {
 	const struct nlattr *a;
+	int rem;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		switch (ct_type(a)) {
 		case CTA_IP_V4_SRC:
 		case CTA_IP_V4_DST:
 			if (!attr_len_ok(a, 4))
 				return -EINVAL;
-			memcpy(mnl_attr_get_type(a) == CTA_IP_V4_SRC ?
+			memcpy(ct_type(a) == CTA_IP_V4_SRC ?
 			       t->src.b : t->dst.b,
-			       mnl_attr_get_payload(a), 4);
+			       ct_data(a), 4);
 			break;
 		case CTA_IP_V6_SRC:
 		case CTA_IP_V6_DST:
 			if (!attr_len_ok(a, 16))
 				return -EINVAL;
-			memcpy(mnl_attr_get_type(a) == CTA_IP_V6_SRC ?
+			memcpy(ct_type(a) == CTA_IP_V6_SRC ?
 			       t->src.b : t->dst.b,
-			       mnl_attr_get_payload(a), 16);
+			       ct_data(a), 16);
 			break;
 		}
 	}
@@ -127,30 +197,32 @@ static int parse_proto(const struct nlattr *nest, struct flow_tuple *t,
 		       struct flow_rec *rec, bool orig)
 {
 	const struct nlattr *a;
+	int rem;
 
-	mnl_attr_for_each_nested(a, nest) {
-		int type = mnl_attr_get_type(a);
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		int type = ct_type(a);
 
 		switch (type) {
 		case CTA_PROTO_NUM:
 			if (!attr_len_ok(a, 1))
 				return -EINVAL;
 			if (orig)
-				rec->l4proto = mnl_attr_get_u8(a);
+				rec->l4proto = ct_u8(a);
 			break;
 		case CTA_PROTO_SRC_PORT:
 		case CTA_PROTO_DST_PORT:
 			if (!attr_len_ok(a, 2))
 				return -EINVAL;
 			*(type == CTA_PROTO_SRC_PORT ? &t->sport : &t->dport) =
-				ntohs(mnl_attr_get_u16(a));
+				ntohs(ct_u16(a));
 			break;
 		case CTA_PROTO_ICMP_ID:
 		case CTA_PROTO_ICMPV6_ID:
 			if (!attr_len_ok(a, 2))
 				return -EINVAL;
 			if (orig) {
-				rec->icmp_id = ntohs(mnl_attr_get_u16(a));
+				rec->icmp_id = ntohs(ct_u16(a));
 				rec->have |= FLOW_HAVE_ICMP;
 			}
 			break;
@@ -159,14 +231,14 @@ static int parse_proto(const struct nlattr *nest, struct flow_tuple *t,
 			if (!attr_len_ok(a, 1))
 				return -EINVAL;
 			if (orig)
-				rec->icmp_type = mnl_attr_get_u8(a);
+				rec->icmp_type = ct_u8(a);
 			break;
 		case CTA_PROTO_ICMP_CODE:
 		case CTA_PROTO_ICMPV6_CODE:
 			if (!attr_len_ok(a, 1))
 				return -EINVAL;
 			if (orig)
-				rec->icmp_code = mnl_attr_get_u8(a);
+				rec->icmp_code = ct_u8(a);
 			break;
 		}
 	}
@@ -178,10 +250,12 @@ static int parse_tuple(const struct nlattr *nest, struct flow_rec *rec,
 {
 	struct flow_tuple *t = orig ? &rec->orig : &rec->repl;
 	const struct nlattr *a;
+	int rem;
 	int ret = 0;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		switch (ct_type(a)) {
 		case CTA_TUPLE_IP:
 			ret = parse_ip(a, t);
 			break;
@@ -192,7 +266,7 @@ static int parse_tuple(const struct nlattr *nest, struct flow_rec *rec,
 			if (!attr_len_ok(a, 2))
 				return -EINVAL;
 			if (orig) {
-				rec->zone = ntohs(mnl_attr_get_u16(a));
+				rec->zone = ntohs(ct_u16(a));
 				rec->have |= FLOW_HAVE_ZONE;
 			}
 			break;
@@ -211,19 +285,22 @@ static int parse_protoinfo(const struct nlattr *nest, struct flow_rec *rec)
 		[CTA_PROTOINFO_SCTP] = CTA_PROTOINFO_SCTP_STATE,
 	};
 	const struct nlattr *a, *b;
+	int rem, rem_b;
 
-	mnl_attr_for_each_nested(a, nest) {
-		int type = mnl_attr_get_type(a);
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		int type = ct_type(a);
 
 		if (type != CTA_PROTOINFO_TCP && type != CTA_PROTOINFO_DCCP &&
 		    type != CTA_PROTOINFO_SCTP)
 			continue;
-		mnl_attr_for_each_nested(b, a) {
-			if (mnl_attr_get_type(b) != state_attr[type])
+		for (b = ct_nested(a, &rem_b); ct_ok(b, rem_b);
+		     b = ct_next(b, &rem_b)) {
+			if (ct_type(b) != state_attr[type])
 				continue;
 			if (!attr_len_ok(b, 1))
 				return -EINVAL;
-			rec->state = mnl_attr_get_u8(b);
+			rec->state = ct_u8(b);
 			rec->have |= FLOW_HAVE_STATE;
 		}
 	}
@@ -234,22 +311,24 @@ static int parse_counters(const struct nlattr *nest, uint64_t *bytes,
 			  uint64_t *pkts)
 {
 	const struct nlattr *a;
+	int rem;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		switch (ct_type(a)) {
 		case CTA_COUNTERS_BYTES:
 		case CTA_COUNTERS_PACKETS:
 			if (!attr_len_ok(a, 8))
 				return -EINVAL;
-			*(mnl_attr_get_type(a) == CTA_COUNTERS_BYTES ?
-			  bytes : pkts) = be64toh(mnl_attr_get_u64(a));
+			*(ct_type(a) == CTA_COUNTERS_BYTES ?
+			  bytes : pkts) = be64toh(ct_u64(a));
 			break;
 		case CTA_COUNTERS32_BYTES:
 		case CTA_COUNTERS32_PACKETS:
 			if (!attr_len_ok(a, 4))
 				return -EINVAL;
-			*(mnl_attr_get_type(a) == CTA_COUNTERS32_BYTES ?
-			  bytes : pkts) = ntohl(mnl_attr_get_u32(a));
+			*(ct_type(a) == CTA_COUNTERS32_BYTES ?
+			  bytes : pkts) = ntohl(ct_u32(a));
 			break;
 		}
 	}
@@ -259,19 +338,21 @@ static int parse_counters(const struct nlattr *nest, uint64_t *bytes,
 static int parse_tstamp(const struct nlattr *nest, struct flow_rec *rec)
 {
 	const struct nlattr *a;
+	int rem;
 
-	mnl_attr_for_each_nested(a, nest) {
-		switch (mnl_attr_get_type(a)) {
+	for (a = ct_nested(nest, &rem); ct_ok(a, rem);
+	     a = ct_next(a, &rem)) {
+		switch (ct_type(a)) {
 		case CTA_TIMESTAMP_START:
 			if (!attr_len_ok(a, 8))
 				return -EINVAL;
-			rec->ts_start = be64toh(mnl_attr_get_u64(a));
+			rec->ts_start = be64toh(ct_u64(a));
 			rec->have |= FLOW_HAVE_TSTAMP;
 			break;
 		case CTA_TIMESTAMP_STOP:
 			if (!attr_len_ok(a, 8))
 				return -EINVAL;
-			rec->ts_stop = be64toh(mnl_attr_get_u64(a));
+			rec->ts_stop = be64toh(ct_u64(a));
 			break;
 		}
 	}
@@ -282,7 +363,7 @@ static int parse_u32(const struct nlattr *a, uint32_t *v)
 {
 	if (!attr_len_ok(a, 4))
 		return -EINVAL;
-	*v = ntohl(mnl_attr_get_u32(a));
+	*v = ntohl(ct_u32(a));
 	return 0;
 }
 
@@ -290,6 +371,7 @@ int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec)
 {
 	const struct nfgenmsg *nfg;
 	const struct nlattr *a;
+	int rem;
 	bool have_orig = false;
 	int ret = 0;
 
@@ -299,8 +381,11 @@ int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec)
 	nfg = mnl_nlmsg_get_payload(nlh);
 	rec->family = nfg->nfgen_family;
 
-	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-		switch (mnl_attr_get_type(a)) {
+	rem = (int)nlh->nlmsg_len - NLMSG_HDRLEN - NLMSG_ALIGN(sizeof(*nfg));
+	for (a = (const struct nlattr *)((const char *)nfg +
+					 NLMSG_ALIGN(sizeof(*nfg)));
+	     ct_ok(a, rem); a = ct_next(a, &rem)) {
+		switch (ct_type(a)) {
 		case CTA_TUPLE_ORIG:
 			ret = parse_tuple(a, rec, true);
 			have_orig = true;
@@ -341,15 +426,15 @@ int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec)
 		case CTA_ZONE:
 			if (!attr_len_ok(a, 2))
 				return -EINVAL;
-			rec->zone = ntohs(mnl_attr_get_u16(a));
+			rec->zone = ntohs(ct_u16(a));
 			rec->have |= FLOW_HAVE_ZONE;
 			break;
 		case CTA_LABELS: {
-			size_t n = mnl_attr_get_payload_len(a);
+			size_t n = ct_len(a);
 
 			if (n > FLOW_LABEL_BYTES)
 				n = FLOW_LABEL_BYTES;
-			memcpy(rec->labels, mnl_attr_get_payload(a), n);
+			memcpy(rec->labels, ct_data(a), n);
 			rec->have |= FLOW_HAVE_LABELS;
 			break;
 		}
