@@ -56,10 +56,12 @@ table inet ft {
 EOF
 nsx() { ip netns exec "$NS" "$@"; }
 
-# CPU seconds (user+sys) of a pid, from /proc (clock ticks).
+# CPU seconds of a process: the scheduler's exact run time (ns) of each
+# of its threads, from /proc/PID/task/*/schedstat (clock ticks in
+# /proc/PID/stat are too coarse for a 10 s window).
 cpu_of() {
-	awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' \
-		"/proc/$1/stat"
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+		awk '{ t += $1 } END { printf "%.6f\n", t / 1e9 }'
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
