@@ -103,7 +103,6 @@ struct flow_list {
 	_Atomic size_t n_slabs;
 	char *slabs[MAX_SLABS];
 	_Atomic size_t count;
-	_Atomic uint64_t generation;	/* bumped on every change */
 	_Atomic uint64_t inserts;	/* flows added since start */
 	uint32_t scan;
 	/* The kernel dumps in the same order each time (hash bucket order,
@@ -529,7 +528,6 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 	if (fl->in_scan)
 		scan_append(fl, f);
 	rcu_read_unlock();
-	atomic_fetch_add_explicit(&fl->generation, 1, memory_order_relaxed);
 	return added;
 }
 
@@ -549,7 +547,6 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *r,
 		ret = 0;
 	}
 	rcu_read_unlock();
-	atomic_fetch_add_explicit(&fl->generation, 1, memory_order_relaxed);
 	return ret;
 }
 
@@ -606,32 +603,6 @@ size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now,
 		n++;
 	}
 	rcu_read_unlock();
-	if (n || gone)
-		atomic_fetch_add_explicit(&fl->generation, 1,
-					  memory_order_relaxed);
-	return n;
-}
-
-/* Remove flows closed at or before older_than. */
-size_t flow_list_reap(struct flow_list *fl, uint64_t older_than)
-{
-	struct flow *f;
-	size_t n = 0, pos = 0;
-	uint64_t c;
-
-	fl->hint_n = 0;		/* removed flows may be among the hints */
-	rcu_read_lock();
-	while ((f = next_live(fl, &pos))) {
-		c = atomic_load_explicit(&f->closed_at, memory_order_relaxed);
-		if (!c || c > older_than)
-			continue;
-		flow_remove(fl, f);
-		n++;
-	}
-	rcu_read_unlock();
-	if (n)
-		atomic_fetch_add_explicit(&fl->generation, 1,
-					  memory_order_relaxed);
 	return n;
 }
 
@@ -742,9 +713,4 @@ size_t flow_list_count(const struct flow_list *fl)
 uint64_t flow_list_inserts(const struct flow_list *fl)
 {
 	return atomic_load_explicit(&fl->inserts, memory_order_relaxed);
-}
-
-uint64_t flow_list_generation(const struct flow_list *fl)
-{
-	return atomic_load_explicit(&fl->generation, memory_order_relaxed);
 }

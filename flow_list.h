@@ -95,7 +95,6 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *rec,
 		    uint64_t now);
 size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan,
 			  uint64_t now, uint64_t reap_before);
-size_t flow_list_reap(struct flow_list *fl, uint64_t older_than);
 
 /* Enrichment side: any thread, under rcu_read_lock(). */
 void flow_set_owner(struct flow *f, const struct flow_owner *o);
@@ -109,7 +108,6 @@ typedef int (*flow_visit_fn)(struct flow *f, void *arg);
 int flow_list_for_each(struct flow_list *fl, flow_visit_fn fn, void *arg);
 void flow_snapshot(const struct flow *f, struct flow_row *row);
 size_t flow_list_count(const struct flow_list *fl);
-uint64_t flow_list_generation(const struct flow_list *fl);
 /* Flows added since start: lets enrichment skip a walk when none came. */
 uint64_t flow_list_inserts(const struct flow_list *fl);
 

@@ -323,10 +323,6 @@ static void text_row(FILE *out, const struct flow_row *row,
 	fprintf(out, " %8s\n", dur);
 }
 
-struct name_ctx {
-	size_t unknown;
-};
-
 long output_snapshot(FILE *out, struct flow_list *fl,
 		     const struct view_opts *o, enum output_format fmt)
 {

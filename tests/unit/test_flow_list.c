@@ -113,8 +113,14 @@ static void test_lifecycle(void)
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
 	o.hide_closed = false;
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 2);
-	CHECK(flow_list_reap(fl, 4 * SEC) == 0);	/* not yet */
-	CHECK(flow_list_reap(fl, 5 * SEC) == 1);
+	/* the next scans remove it once it was closed long enough */
+	scan = flow_list_begin_scan(fl);
+	flow_list_update(fl, &a, 6 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 4 * SEC) == 0);
+	CHECK(flow_list_count(fl) == 2);	/* not yet */
+	scan = flow_list_begin_scan(fl);
+	flow_list_update(fl, &a, 6 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 5 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 1);
 
 	/* DESTROY event: closed at once, gone after the next scan's reap,
