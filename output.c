@@ -269,8 +269,7 @@ static void text_row(FILE *out, const struct flow_row *row,
 	char proc[48] = "-", src[NAME_LEN + 8], dst[2 * NAME_LEN + 32];
 	char nat[NAME_LEN + 16] = "", geo[96] = "-", svc[40];
 	char bo[16], bi[16], ro[24], ri[24], dur[16];
-	const struct geo_info *g = row->owner.local == FLOW_LOCAL_DST ?
-				   row->geo_src : row->geo_dst;
+	const struct geo_info *g = view_remote_geo(row);
 	bool snat, dnat, in = row->owner.local == FLOW_LOCAL_DST;
 
 	if (row->owner.pid > 0) {

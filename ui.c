@@ -496,12 +496,6 @@ static uint64_t ui_age(const struct ui *u, const struct flow_row *r)
 	return end > r->first_seen ? (end - r->first_seen) / UI_NS : 0;
 }
 
-/* The far end of the flow: the source when it came to us. */
-static const struct geo_info *ui_remote_geo(const struct flow_row *r)
-{
-	return r->owner.local == FLOW_LOCAL_DST ? r->geo_src : r->geo_dst;
-}
-
 static void ui_geo_text(const struct geo_info *g, char *out, size_t len)
 {
 	char raw[UI_CELL];
@@ -867,9 +861,9 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 		ui_cell(u, line, FC_GEO)[0] = '\0';
 		ui_cell(u, line, FC_AS)[0] = '\0';
 	} else {
-		ui_geo_text(ui_remote_geo(r), ui_cell(u, line, FC_GEO),
+		ui_geo_text(view_remote_geo(r), ui_cell(u, line, FC_GEO),
 			    UI_CELL);
-		ui_as_text(ui_remote_geo(r), ui_cell(u, line, FC_AS),
+		ui_as_text(view_remote_geo(r), ui_cell(u, line, FC_AS),
 			   UI_CELL);
 	}
 	ui_endpoint(u, rec->family, rec->l4proto, &rec->orig.src,

@@ -134,6 +134,20 @@ bool view_match(const struct view_opts *o, const struct flow_row *row)
 	return true;
 }
 
+/* The far end of a flow: its source when it came to us, else its
+ * destination (outgoing, forwarded, or not known yet). */
+const union flow_addr *view_remote_addr(const struct flow_row *row)
+{
+	return row->owner.local == FLOW_LOCAL_DST ? &row->rec.orig.src :
+						    &row->rec.orig.dst;
+}
+
+const struct geo_info *view_remote_geo(const struct flow_row *row)
+{
+	return row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
+						    row->geo_dst;
+}
+
 /* --- sort keys ---------------------------------------------------------- */
 
 /* An address as three keys: family (IPv4 first), then its 16 bytes. */
@@ -235,8 +249,7 @@ static void make_key(struct item *it, const struct flow_row *row,
 		it->k1 = ((uint64_t)r->l4proto << 32) | r->state;
 		break;
 	case SORT_COUNTRY:
-		g = row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
-		    row->geo_dst;
+		g = view_remote_geo(row);
 		it->k1 = g && g->cc[0] ? str_key(g->cc) : UINT64_MAX;
 		it->k2 = g ? str_key(g->city) : UINT64_MAX;
 		it->k3 = ~row->first_seen;
@@ -430,22 +443,10 @@ static uint64_t gkey_hash(const struct gkey *k)
 	return h;
 }
 
-static const union flow_addr *remote_addr(const struct flow_row *row)
-{
-	return row->owner.local == FLOW_LOCAL_DST ? &row->rec.orig.src :
-						    &row->rec.orig.dst;
-}
-
-static const struct geo_info *remote_geo(const struct flow_row *row)
-{
-	return row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
-						    row->geo_dst;
-}
-
 static void group_key(const struct group_ctx *c, const struct flow_row *row,
 		      struct gkey *k)
 {
-	const struct geo_info *g = remote_geo(row);
+	const struct geo_info *g = view_remote_geo(row);
 
 	memset(k, 0, sizeof(*k));
 	switch (c->kind) {
@@ -456,7 +457,7 @@ static void group_key(const struct group_ctx *c, const struct flow_row *row,
 		break;
 	case GROUP_HOST:
 		k->family = row->rec.family;
-		k->addr = *remote_addr(row);
+		k->addr = *view_remote_addr(row);
 		break;
 	case GROUP_COUNTRY:
 		snprintf(k->name, sizeof(k->name), "%s",
@@ -483,7 +484,7 @@ static struct gslot *group_slot(struct group_ctx *c, const struct gkey *k)
 static void group_init(struct view_group *g, const struct group_ctx *c,
 		       const struct flow_row *row)
 {
-	const struct geo_info *geo = remote_geo(row);
+	const struct geo_info *geo = view_remote_geo(row);
 
 	memset(g, 0, sizeof(*g));
 	switch (c->kind) {
@@ -495,7 +496,7 @@ static void group_init(struct view_group *g, const struct group_ctx *c,
 		break;
 	case GROUP_HOST:
 		g->family = row->rec.family;
-		g->addr = *remote_addr(row);
+		g->addr = *view_remote_addr(row);
 		util_fmt_addr(g->key, sizeof(g->key), g->family, g->addr.b);
 		g->geo = geo;
 		if (geo)

@@ -117,6 +117,11 @@ double view_rate(const struct view_opts *o, const struct flow_row *row,
 const char *view_rate_window_name(unsigned w);
 int view_rate_window_parse(const char *s);
 
+/* The far end of a flow (its source if it came to us, else its
+ * destination), and that end's GeoIP. */
+const union flow_addr *view_remote_addr(const struct flow_row *row);
+const struct geo_info *view_remote_geo(const struct flow_row *row);
+
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);
 const char *view_state_name(const struct flow_rec *rec);
