@@ -477,30 +477,41 @@ static struct nlmsghdr *put_request(char *buf, uint16_t type, uint16_t flags,
 }
 
 /* Send a request on the request socket and run cb over the answers. */
-static int request(struct collector *c, uint16_t type, uint16_t flags,
-		   mnl_cb_t cb, void *data)
+/* Read the answers to request seq on nl and run cb over them, to the
+ * final ACK or NLMSG_DONE.  0 or -errno. */
+static int recv_answers(struct mnl_socket *nl, char *buf, size_t len,
+			uint32_t seq, unsigned int portid, mnl_cb_t cb,
+			void *data)
 {
-	struct nlmsghdr *nlh;
-	uint32_t seq = ++c->seq;
 	ssize_t n;
 	int ret;
 
-	nlh = put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC, seq);
-	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
 	for (;;) {
-		n = mnl_socket_recvfrom(c->req, c->buf, RECV_BUF);
+		n = mnl_socket_recvfrom(nl, buf, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		ret = mnl_cb_run(c->buf, n, seq, c->req_portid, cb, data);
+		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
 		if (ret < 0)
 			return -errno;
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+static int request(struct collector *c, uint16_t type, uint16_t flags,
+		   mnl_cb_t cb, void *data)
+{
+	struct nlmsghdr *nlh;
+	uint32_t seq = ++c->seq;
+
+	nlh = put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC, seq);
+	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return recv_answers(c->req, c->buf, RECV_BUF, seq, c->req_portid, cb,
+			    data);
 }
 
 /* The reader: one dump's answers into the ring, until its end. */
@@ -1013,7 +1024,6 @@ static int one_shot(uint16_t type, const struct flow_rec *r, mnl_cb_t cb,
 	struct nlmsghdr *nlh;
 	unsigned int portid;
 	uint32_t seq = (uint32_t)time(NULL);
-	ssize_t n;
 	int ret = 0;
 
 	if (!buf || !nl) {
@@ -1030,18 +1040,8 @@ static int one_shot(uint16_t type, const struct flow_rec *r, mnl_cb_t cb,
 		ret = -errno;
 		goto out;
 	}
-	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
-		if (n < 0) {
-			ret = -errno;
-			break;
-		}
-		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
-		if (ret <= MNL_CB_STOP) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
+	ret = recv_answers(nl, buf, MNL_SOCKET_BUFFER_SIZE, seq, portid, cb,
+			   data);
 out:
 	if (nl)
 		mnl_socket_close(nl);
