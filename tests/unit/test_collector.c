@@ -207,21 +207,40 @@ static void test_truncated(void)
 				       "2001:db8::2", PORTS(1, 2, 3) };
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
 	struct nlmsghdr *nlh = build(buf, &s, 9, true);
-	uint32_t len = nlh->nlmsg_len;
-	int refused = 0;
+	struct nlattr *a;
+	uint32_t len = nlh->nlmsg_len, orig_end = 0;
+	struct flow_rec full;
+	int early_ok = 0, late_bad = 0;
+
+	/* Where the original tuple ends: a message cut before that cannot
+	 * identify a flow; one cut after it (at an attribute boundary or
+	 * inside a later attribute) still has the same identity. */
+	CHECK(collector_parse(nlh, &full) == 0);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == CTA_TUPLE_ORIG)
+			orig_end = (uint32_t)((char *)a - buf) +
+				   MNL_ALIGN(a->nla_len);
+	CHECK(orig_end > 0 && orig_end < len);
 
 	for (uint32_t cut = 0; cut < len; cut += 4) {
 		char *copy = malloc(cut > 16 ? cut : 16);
 		struct nlmsghdr *c = (struct nlmsghdr *)copy;
 		struct flow_rec r;
+		int ret;
 
 		memcpy(copy, buf, cut > 16 ? cut : 16);
 		c->nlmsg_len = cut;
-		if (collector_parse(c, &r) != 0)
-			refused++;
+		ret = collector_parse(c, &r);
+		if (cut < orig_end && ret == 0)
+			early_ok++;
+		if (cut >= orig_end &&
+		    (ret != 0 || r.family != full.family ||
+		     memcmp(&r.orig, &full.orig, sizeof(r.orig)) != 0))
+			late_bad++;
 		free(copy);
 	}
-	CHECK(refused > 0);
+	CHECK(early_ok == 0);
+	CHECK(late_bad == 0);
 
 	/* An IPv4 address attribute of 2 bytes is malformed. */
 	nlh = mnl_nlmsg_put_header(buf);
