@@ -32,6 +32,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "collector.h"
+#include "flow_list.h"
 #include "util.h"
 
 /* Events come in bursts (a port scan, a reboot of a NAT'd LAN): give the

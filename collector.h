@@ -4,8 +4,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "flow_list.h"
+#include "flow_types.h"
 
+struct flow_list;
 struct nlmsghdr;
 
 /* Counters the screen shows; read with atomic loads via collector_stats. */

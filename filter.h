@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "flow_list.h"
+#include "flow_types.h"
 
 struct filter;
 

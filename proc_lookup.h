@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "flow_list.h"
+#include "flow_types.h"
 
 /*
  * Threads: init, refresh, find, is_local, free and the test hooks belong
