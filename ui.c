@@ -28,72 +28,9 @@
 #include "services.h"
 #include "ui.h"
 #include "ui_config.h"
+#include "ui_impl.h"
 #include "util.h"
 #include "view.h"
-
-#ifndef FLOWTOP_VERSION
-#define FLOWTOP_VERSION "unknown"
-#endif
-
-#define UI_CELL		256	/* bytes of one table cell */
-#define UI_TEXT		512	/* bytes of one line of text */
-#define UI_WIDE		1024	/* wide characters drawn at once */
-#define UI_MAXCOLS	14
-#define UI_HEAD		2	/* header lines above the column titles */
-#define UI_TOP		(UI_HEAD + 1)	/* first line of the table body */
-#define UI_HSTEP	8	/* columns per Left/Right */
-#define UI_POLL_MS	50	/* longest wait before *quit and a new dump
-				 * are looked at */
-#define UI_NS		((uint64_t)1000000000)
-#define UI_MSG_NS	(5 * UI_NS)
-
-/* Keys: characters as themselves, curses function keys moved above
- * Unicode so that they cannot clash with a typed character. */
-#define UI_FKEY(k)	(0x1000000 | (k))
-#define UI_CTRL(c)	((c) & 0x1f)
-#define UI_ESC		27
-
-/* What a key asks for (htop's Action.c reaction flags). */
-#define UI_R_REFETCH	0x1u	/* what is shown changed: read the table */
-#define UI_R_REDRAW	0x2u	/* draw again from the rows we have */
-#define UI_R_CLEAR	0x4u	/* repaint the whole terminal */
-#define UI_R_QUIT	0x8u
-
-enum ui_style {
-	ST_NORMAL,
-	ST_HEAD,
-	ST_TITLE,
-	ST_CURSOR,
-	ST_NEW,
-	ST_CLOSED,
-	ST_ON,
-	ST_OFF,
-	ST_PAUSED,
-	ST_ERROR,
-	ST_KEY,
-	ST_BOX,
-	ST__COUNT
-};
-
-enum ui_overlay {
-	OV_NONE,
-	OV_HELP,
-	OV_SORT,
-	OV_FILTER,
-	OV_DETAILS,
-	OV_CONFIRM,
-};
-
-struct ui_col {
-	const char *title;
-	int prio;		/* dropped lowest first when narrow; 0 never */
-	bool right;		/* numbers are right aligned */
-	int maxw;		/* cap of the measured width, 0 none */
-	int minw;		/* flexible: may run off the right edge,
-				 * counts this much when fitting (0: rigid) */
-	const char *sep;	/* drawn before the column, NULL: " " */
-	bool opt;		/* hidden when empty (as are all with a prio) */
-};
 
 /* Columns of the Flows view, the long addresses last as htop's Command. */
 enum {
@@ -158,61 +95,6 @@ static const struct ui_col ui_country_cols[CC__COUNT] = {
 	[CC_NAME] = { "COUNTRY", 0, false, 0, 16, NULL, false },
 };
 
-struct ui {
-	struct ui_ctx *ctx;
-	struct view_opts *o;
-	uint64_t interval_ns;
-	attr_t attr[ST__COUNT];
-	int lines, cols;
-
-	/* A window of the sorted list: entries [first, first + n). */
-	struct flow_row *rows;
-	struct view_group *groups;
-	size_t cap;
-	size_t first, n;
-	size_t total;		/* entries of the current view in all */
-	size_t flows_all;	/* flows in the table */
-	size_t top, cur;	/* first line shown, cursor (absolute) */
-	bool have_cur;		/* cur_handle/cur_key name the cursor entry */
-	const void *cur_handle;
-	uint32_t cur_id;	/* with the handle: a reused address is not
-				 * the same flow */
-	char cur_key[160];
-	int hscroll, line_width;
-	bool paused;
-	struct ui_prefs prefs;
-	uint64_t fetch_mono, fetch_real;	/* when the window was read */
-	uint64_t settled_mono;	/* first read after the first full dump */
-	struct collector_stats st, st_prev;
-	uint64_t scans;
-
-	/* The table being drawn: cells[line][column]. */
-	struct ui_col defs[UI_MAXCOLS];
-	int ncols;
-	int colw[UI_MAXCOLS];	/* 0: hidden */
-	char *cells;
-	int cell_lines;
-
-	enum ui_overlay ov;
-	int ov_scroll;
-	int sort_sel;
-	struct flow_row detail;
-	bool detail_gone;	/* the kernel no longer has it */
-
-	/* The '/' filter: text being typed, text in effect, its error. */
-	char ftext[256], fgood[256], ferr[160];
-	size_t ferr_pos;
-	bool ferr_on;
-	struct filter *fown;
-	const struct filter *forig;
-	const struct filter_ctx *fctx_orig;
-	struct filter_ctx fctx;
-
-	char msg[UI_TEXT];
-	bool msg_err;
-	uint64_t msg_until;
-};
-
 /* ---- text: decoding, measuring, drawing ---- */
 
 /* Format and bidi controls have no width but can reorder or hide what
@@ -258,7 +140,7 @@ static size_t ui_widen(const char *s, wchar_t *out, int *wv, size_t max)
 	return n;
 }
 
-static int ui_width(const char *s)
+int ui_width(const char *s)
 {
 	wchar_t wcs[UI_WIDE];
 	int wv[UI_WIDE], w = 0;
@@ -274,8 +156,8 @@ static int ui_width(const char *s)
  * as wide as s), right aligned if asked.  The screen shows the virtual
  * columns [hs, hs + cols); what falls outside is cut, never wrapped.
  */
-static void ui_put(struct ui *u, int y, int vx, int w, const char *s,
-		   attr_t a, int hs, bool right)
+void ui_put(struct ui *u, int y, int vx, int w, const char *s,
+	    attr_t a, int hs, bool right)
 {
 	wchar_t wcs[UI_WIDE], out[UI_WIDE];
 	int wv[UI_WIDE], tw = 0, x, sx = -1;
@@ -311,12 +193,12 @@ static void ui_put(struct ui *u, int y, int vx, int w, const char *s,
 }
 
 /* Text at screen column x, clipped to the screen. */
-static void ui_text(struct ui *u, int y, int x, const char *s, attr_t a)
+void ui_text(struct ui *u, int y, int x, const char *s, attr_t a)
 {
 	ui_put(u, y, x, -1, s, a, 0, false);
 }
 
-static void ui_fill(struct ui *u, int y, int x, int w, attr_t a)
+void ui_fill(struct ui *u, int y, int x, int w, attr_t a)
 {
 	if (y < 0 || y >= u->lines || x >= u->cols || w <= 0)
 		return;
@@ -329,10 +211,7 @@ static void ui_fill(struct ui *u, int y, int x, int w, attr_t a)
 
 /* snprintf for screen text: cut to fit, never in the middle of a UTF-8
  * character.  Returns buf. */
-static char *ui_fmt(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static char *ui_fmt(char *buf, size_t len, const char *fmt, ...)
+char *ui_fmt(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -358,10 +237,7 @@ static char *ui_fmt(char *buf, size_t len, const char *fmt, ...)
 	return buf;
 }
 
-static void ui_message(struct ui *u, bool err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void ui_message(struct ui *u, bool err, const char *fmt, ...)
+void ui_message(struct ui *u, bool err, const char *fmt, ...)
 {
 	char raw[UI_TEXT];
 	va_list ap;
@@ -389,8 +265,8 @@ static size_t ui_addr_len(int family)
 }
 
 /* Host name when known and wanted, else the address; never blocks. */
-static void ui_host(struct ui *u, int family, const union flow_addr *a,
-		    bool names, char *out, size_t len)
+void ui_host(struct ui *u, int family, const union flow_addr *a,
+	     bool names, char *out, size_t len)
 {
 	char name[UI_CELL];
 
@@ -403,9 +279,9 @@ static void ui_host(struct ui *u, int family, const union flow_addr *a,
 }
 
 /* "host:port (service)", "[2001:db8::1]:443", or "host" without ports. */
-static void ui_endpoint(struct ui *u, int family, uint8_t proto,
-			const union flow_addr *a, uint16_t port, bool names,
-			bool service, char *out, size_t len)
+void ui_endpoint(struct ui *u, int family, uint8_t proto,
+		 const union flow_addr *a, uint16_t port, bool names,
+		 bool service, char *out, size_t len)
 {
 	char host[UI_CELL], svc[64];
 	const char *sv = NULL;
@@ -435,21 +311,21 @@ static bool ui_addr_eq(int family, const union flow_addr *a,
 }
 
 /* The reply tuple of a flow without NAT mirrors the original one. */
-static bool ui_dnat(const struct flow_rec *r)
+bool ui_dnat(const struct flow_rec *r)
 {
 	return !ui_addr_eq(r->family, &r->repl.src, &r->orig.dst) ||
 	       (ui_has_ports(r->l4proto) && r->repl.sport != r->orig.dport);
 }
 
-static bool ui_snat(const struct flow_rec *r)
+bool ui_snat(const struct flow_rec *r)
 {
 	return !ui_addr_eq(r->family, &r->repl.dst, &r->orig.src) ||
 	       (ui_has_ports(r->l4proto) && r->repl.dport != r->orig.sport);
 }
 
 /* " [dnat 192.0.2.9:8443]": where the flow really goes or comes from. */
-static void ui_nat_note(struct ui *u, const struct flow_rec *r, bool dst,
-			char *out, size_t len)
+void ui_nat_note(struct ui *u, const struct flow_rec *r, bool dst,
+		 char *out, size_t len)
 {
 	char ep[UI_CELL];
 
@@ -465,7 +341,7 @@ static void ui_nat_note(struct ui *u, const struct flow_rec *r, bool dst,
 	}
 }
 
-static void ui_proto_label(const struct flow_rec *r, char *out, size_t len)
+void ui_proto_label(const struct flow_rec *r, char *out, size_t len)
 {
 	const char *name = view_proto_name(r->l4proto, r->family);
 	size_t n;
@@ -483,7 +359,7 @@ static void ui_proto_label(const struct flow_rec *r, char *out, size_t len)
 }
 
 /* Seconds the flow has lived, from kernel timestamps when we have them. */
-static uint64_t ui_age(const struct ui *u, const struct flow_row *r)
+uint64_t ui_age(const struct ui *u, const struct flow_row *r)
 {
 	uint64_t end;
 
@@ -496,7 +372,7 @@ static uint64_t ui_age(const struct ui *u, const struct flow_row *r)
 	return end > r->first_seen ? (end - r->first_seen) / UI_NS : 0;
 }
 
-static void ui_geo_text(const struct geo_info *g, char *out, size_t len)
+void ui_geo_text(const struct geo_info *g, char *out, size_t len)
 {
 	char raw[UI_CELL];
 
@@ -509,7 +385,7 @@ static void ui_geo_text(const struct geo_info *g, char *out, size_t len)
 	util_sanitize(out, len, raw);
 }
 
-static void ui_as_text(const struct geo_info *g, char *out, size_t len)
+void ui_as_text(const struct geo_info *g, char *out, size_t len)
 {
 	char raw[UI_CELL];
 
@@ -531,19 +407,7 @@ static bool ui_is_new(const struct ui *u, const struct flow_row *r)
 
 /* ---- the table: cells, measuring, dropping columns, drawing ---- */
 
-static char *ui_cell(struct ui *u, int line, int col)
-{
-	return u->cells + ((size_t)line * UI_MAXCOLS + (size_t)col) * UI_CELL;
-}
-
-static int ui_body_lines(const struct ui *u)
-{
-	int h = u->lines - UI_TOP - 1;
-
-	return h > 0 ? h : 0;
-}
-
-static void ui_table_begin(struct ui *u, const struct ui_col *defs, int n)
+void ui_table_begin(struct ui *u, const struct ui_col *defs, int n)
 {
 	memcpy(u->defs, defs, (size_t)n * sizeof(*defs));
 	u->ncols = n;
@@ -562,7 +426,7 @@ static int ui_sep_width(const struct ui *u, int c)
  * The flexible columns at the end (addresses, names) count only their
  * minw: they may run off the right edge, Left/Right scroll them into view.
  */
-static void ui_table_fit(struct ui *u, int nlines, const bool *hide)
+void ui_table_fit(struct ui *u, int nlines, const bool *hide)
 {
 	const struct ui_col *d = u->defs;
 	int c, l, w, need, drop, first;
@@ -631,8 +495,8 @@ static void ui_table_fit(struct ui *u, int nlines, const bool *hide)
 }
 
 /* One line of the table; title is true for the column titles. */
-static void ui_table_line(struct ui *u, int y, int line, bool title,
-			  attr_t a)
+void ui_table_line(struct ui *u, int y, int line, bool title,
+		   attr_t a)
 {
 	const struct ui_col *d = u->defs;
 	int c, x = 0, first = 1;
@@ -675,7 +539,7 @@ static bool ui_grow(struct ui *u, size_t want)
 	return true;
 }
 
-static enum view_group_kind ui_group_kind(const struct ui *u)
+enum view_group_kind ui_group_kind(const struct ui *u)
 {
 	if (u->o->mode == VIEW_PROCESSES)
 		return GROUP_PROCESS;
@@ -708,7 +572,7 @@ static bool ui_is_cur(const struct ui *u, size_t i)
 }
 
 /* Remember which entry the cursor is on, to find it after a refresh. */
-static void ui_remember(struct ui *u)
+void ui_remember(struct ui *u)
 {
 	size_t i;
 
@@ -726,7 +590,7 @@ static void ui_remember(struct ui *u)
 }
 
 /* Keep cur in the list and on screen, and no empty lines at the end. */
-static void ui_clamp(struct ui *u)
+void ui_clamp(struct ui *u)
 {
 	size_t h = (size_t)ui_body_lines(u);
 
@@ -744,7 +608,7 @@ static void ui_clamp(struct ui *u)
 		u->top = u->cur - h + 1;
 }
 
-static bool ui_window_ok(const struct ui *u)
+bool ui_window_ok(const struct ui *u)
 {
 	size_t h = (size_t)ui_body_lines(u), end = u->top + h;
 
@@ -755,7 +619,7 @@ static bool ui_window_ok(const struct ui *u)
 
 /* The kernel's own copy of the entry in the details window: all of its
  * attributes (labels too), one netlink round trip, no waiting on others. */
-static void ui_detail_get(struct ui *u)
+void ui_detail_get(struct ui *u)
 {
 	struct flow_rec fresh;
 	int err;
@@ -773,7 +637,7 @@ static void ui_detail_get(struct ui *u)
  * so that the cursor is found again after small moves) and put the cursor
  * back on the flow it was on, on the same screen line.
  */
-static void ui_fetch(struct ui *u)
+void ui_fetch(struct ui *u)
 {
 	size_t h = (size_t)ui_body_lines(u), first, i, line;
 
@@ -969,7 +833,7 @@ static void ui_seg(struct ui *u, struct ui_flowpos *p, const char *s,
 	p->x += w;
 }
 
-static const char *ui_mode_name(const struct ui *u)
+const char *ui_mode_name(const struct ui *u)
 {
 	if (u->o->mode == VIEW_PROCESSES)
 		return "Processes";
@@ -986,7 +850,7 @@ static bool ui_sort_desc(enum view_sort s)
 	       s == SORT_DURATION;
 }
 
-static void ui_draw_header(struct ui *u)
+void ui_draw_header(struct ui *u)
 {
 	static const struct {
 		const char *on, *off;
@@ -1078,7 +942,7 @@ static void ui_draw_header(struct ui *u)
 	}
 }
 
-static void ui_draw_status(struct ui *u)
+void ui_draw_status(struct ui *u)
 {
 	static const char *const keys[][2] = {
 		{ "?", "help" }, { "q", "quit" }, { "/", "filter" },
@@ -1177,7 +1041,7 @@ static void ui_draw_empty(struct ui *u)
 		"flows of local processes.", u->attr[ST_NORMAL]);
 }
 
-static void ui_draw_table(struct ui *u)
+void ui_draw_table(struct ui *u)
 {
 	int h = ui_body_lines(u), l, nl = 0;
 	bool hide[UI_MAXCOLS] = { false };
@@ -1273,8 +1137,8 @@ static struct ui_box ui_box_draw(struct ui *u, int want_h, int want_w,
 }
 
 /* Lines of text in a box, from line u->ov_scroll on. */
-static void ui_pager_draw(struct ui *u, char (*text)[UI_TEXT], int n,
-			  const char *title, const char *foot)
+void ui_pager_draw(struct ui *u, char (*text)[UI_TEXT], int n,
+		   const char *title, const char *foot)
 {
 	struct ui_box b;
 	int i, w = 0, rows;
@@ -1307,9 +1171,7 @@ struct ui_action {
 	unsigned (*fn)(struct ui *u, int key);
 };
 
-static int ui_help_lines(struct ui *u, char (*ln)[UI_TEXT], int max);
-
-static void ui_draw_help(struct ui *u)
+void ui_draw_help(struct ui *u)
 {
 	static char ln[80][UI_TEXT];
 	int n = ui_help_lines(u, ln, 80);
@@ -1318,8 +1180,7 @@ static void ui_draw_help(struct ui *u)
 		      " Up/Down scroll, any other key closes ");
 }
 
-
-static void ui_draw_sort(struct ui *u)
+void ui_draw_sort(struct ui *u)
 {
 	struct ui_box b;
 	char t[64];
@@ -1562,7 +1423,7 @@ static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 	return n;
 }
 
-static void ui_draw_details(struct ui *u)
+void ui_draw_details(struct ui *u)
 {
 	static char ln[64][UI_TEXT];
 	int n = ui_detail_lines(u, ln, 64);
@@ -1571,7 +1432,7 @@ static void ui_draw_details(struct ui *u)
 		      " Up/Down scroll, any other key closes ");
 }
 
-static void ui_draw_confirm(struct ui *u)
+void ui_draw_confirm(struct ui *u)
 {
 	char t[UI_TEXT], a[UI_CELL], b[UI_CELL], p[32];
 	const struct flow_rec *c = &u->detail.rec;
@@ -1592,7 +1453,7 @@ static void ui_draw_confirm(struct ui *u)
 	       A_BOLD, 0, false);
 }
 
-static void ui_draw_prompt(struct ui *u)
+void ui_draw_prompt(struct ui *u)
 {
 	static const char label[] = "Filter: ";
 	int y = u->lines - 2, lw = (int)strlen(label), tw, hs, cx;
@@ -1688,7 +1549,7 @@ static void ui_filter_set(struct ui *u, struct filter *f, const char *text)
 	ui_fmt(u->fgood, sizeof(u->fgood), "%s", f ? text : "");
 }
 
-static void ui_filter_compile(struct ui *u)
+void ui_filter_compile(struct ui *u)
 {
 	struct filter *f = NULL;
 	char err[sizeof(u->ferr)];
@@ -1706,7 +1567,7 @@ static void ui_filter_compile(struct ui *u)
 	ui_filter_set(u, f, u->ftext);
 }
 
-static void ui_filter_clear(struct ui *u)
+void ui_filter_clear(struct ui *u)
 {
 	ui_filter_set(u, NULL, "");
 	u->ftext[0] = '\0';
@@ -1725,7 +1586,7 @@ static void ui_backspace(char *s)
 	s[n] = '\0';
 }
 
-static unsigned ui_key_filter(struct ui *u, int key)
+unsigned ui_key_filter(struct ui *u, int key)
 {
 	size_t n = strlen(u->ftext);
 	char mb[MB_LEN_MAX];
@@ -1981,7 +1842,7 @@ static unsigned ui_act_sort_menu(struct ui *u, int key)
 	return UI_R_REDRAW;
 }
 
-static void ui_set_sort(struct ui *u, enum view_sort s, bool flip)
+void ui_set_sort(struct ui *u, enum view_sort s, bool flip)
 {
 	if (flip && u->o->sort == s) {
 		u->o->reverse = !u->o->reverse;
@@ -2219,7 +2080,7 @@ void ui_print_keys(FILE *f)
 				ui_actions[i].help);
 }
 
-static int ui_help_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
+int ui_help_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 {
 	static const char *const notes[] = {
 		"",
@@ -2250,10 +2111,9 @@ static int ui_help_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 	return n;
 }
 
-
 /* ---- keys inside the overlays ---- */
 
-static unsigned ui_key_pager(struct ui *u, int key)
+unsigned ui_key_pager(struct ui *u, int key)
 {
 	int page = u->lines > 4 ? u->lines - 4 : 1;
 
@@ -2285,7 +2145,7 @@ static unsigned ui_key_pager(struct ui *u, int key)
 	return UI_R_REDRAW;
 }
 
-static unsigned ui_key_sort(struct ui *u, int key)
+unsigned ui_key_sort(struct ui *u, int key)
 {
 	switch (key) {
 	case UI_FKEY(KEY_UP):
@@ -2319,7 +2179,7 @@ static unsigned ui_key_sort(struct ui *u, int key)
 	}
 }
 
-static unsigned ui_key_confirm(struct ui *u, int key)
+unsigned ui_key_confirm(struct ui *u, int key)
 {
 	int err;
 
@@ -2342,7 +2202,7 @@ static unsigned ui_key_confirm(struct ui *u, int key)
 	return UI_R_REFETCH;
 }
 
-static unsigned ui_key(struct ui *u, int key)
+unsigned ui_key(struct ui *u, int key)
 {
 	size_t i;
 
