@@ -4,7 +4,7 @@
 # Every option that "flowtop --help" prints (or, without a built binary,
 # the usage() text of flowtop.c) is an item of the manual's OPTIONS and is
 # offered by the bash and the zsh completion; every item of OPTIONS is a
-# real option; every key of ui.c's key table is an item of KEYS and every
+# real option; every key of ui_keys.c's key table is an item of KEYS and every
 # item of KEYS a key of the table; every sort key of view.c and every
 # filter keyword of filter.c is in the manual and in both completions.
 # The manual renders without warnings (groff, mandoc when installed, man).
@@ -52,16 +52,16 @@ else
 fi
 grep -E '^--' "$T_TMP/opts" >"$T_TMP/longopts"
 
-# Keys: the "keys" strings of ui.c's ui_actions[] (NULL ones are aliases
+# Keys: the "keys" strings of ui_keys.c's ui_actions[] (NULL ones are aliases
 # of the line above and are named there).
-sed -n '/^static const struct ui_action ui_actions\[\] = {/,/^};/p' ui.c |
+sed -n '/^static const struct ui_action ui_actions\[\] = {/,/^};/p' ui_keys.c |
 	sed -n 's/^[[:space:]]*{ [^"]*, "\([^"]*\)", ".*/\1/p' |
 	tr -s ' \t' '\n\n' | grep -v '^$' | sort -u >"$T_TMP/keys"
 NKEYS=$(wc -l <"$T_TMP/keys")
 if [ "$NKEYS" -ge 40 ]; then
-	t_pass "$NKEYS keys read from ui.c's key table"
+	t_pass "$NKEYS keys read from ui_keys.c's key table"
 else
-	t_fail "only $NKEYS keys read from ui.c's key table"
+	t_fail "only $NKEYS keys read from ui_keys.c's key table"
 fi
 
 # Sort keys (view.c) and filter keywords (filter.c).
@@ -150,15 +150,15 @@ fi
 man_tags KEYS >"$T_TMP/man_keys"
 missing=$(comm -23 "$T_TMP/keys" "$T_TMP/man_keys" | tr '\n' ' ')
 if [ -z "$missing" ]; then
-	t_pass "every key of ui.c's key table is an item of KEYS"
+	t_pass "every key of ui_keys.c's key table is an item of KEYS"
 else
-	t_fail "keys of ui.c not described in $MAN KEYS: $missing"
+	t_fail "keys of ui_keys.c not described in $MAN KEYS: $missing"
 fi
 extra=$(comm -13 "$T_TMP/keys" "$T_TMP/man_keys" | tr '\n' ' ')
 if [ -z "$extra" ]; then
-	t_pass "every item of KEYS is a key of ui.c's key table"
+	t_pass "every item of KEYS is a key of ui_keys.c's key table"
 else
-	t_fail "$MAN KEYS names keys that ui.c does not have: $extra"
+	t_fail "$MAN KEYS names keys that ui_keys.c does not have: $extra"
 fi
 
 man_tags OPTIONS >"$T_TMP/man_opt_tags"
