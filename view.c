@@ -134,18 +134,51 @@ bool view_match(const struct view_opts *o, const struct flow_row *row)
 	return true;
 }
 
-/* The far end of a flow: its source when it came to us, else its
+/* A flow that came to us, or forwarded to an inside host by a port
+ * forward: the reply comes from another address (DNAT) but goes back to
+ * the original source (no SNAT). */
+static bool came_in(const struct flow_row *row)
+{
+	const struct flow_rec *r = &row->rec;
+	size_t n = r->family == AF_INET6 ? 16 : 4;
+
+	if (row->owner.local == FLOW_LOCAL_DST)
+		return true;
+	return row->owner.local == FLOW_LOCAL_NONE &&
+	       memcmp(r->repl.src.b, r->orig.dst.b, n) &&
+	       !memcmp(r->repl.dst.b, r->orig.src.b, n);
+}
+
+/* The far end of a flow: its source when it came in, else its
  * destination (outgoing, forwarded, or not known yet). */
 const union flow_addr *view_remote_addr(const struct flow_row *row)
 {
-	return row->owner.local == FLOW_LOCAL_DST ? &row->rec.orig.src :
-						    &row->rec.orig.dst;
+	return came_in(row) ? &row->rec.orig.src : &row->rec.orig.dst;
 }
 
 const struct geo_info *view_remote_geo(const struct flow_row *row)
 {
-	return row->owner.local == FLOW_LOCAL_DST ? row->geo_src :
-						    row->geo_dst;
+	return came_in(row) ? row->geo_src : row->geo_dst;
+}
+
+/* The reply's source is the inside end after DNAT (where a port forward
+ * leads, or the local address that answers). */
+const union flow_addr *view_inside_addr(const struct flow_row *row)
+{
+	return came_in(row) ? &row->rec.repl.src : &row->rec.orig.src;
+}
+
+bool view_device(const struct flow_row *row, struct lan_device *d)
+{
+	const union flow_addr *a = view_inside_addr(row);
+
+	if (!lan_find(row->rec.family, a->b, d)) {
+		memset(d, 0, sizeof(*d));
+		d->family = row->rec.family;
+		d->addr = *a;
+	}
+	return row->owner.local != FLOW_LOCAL_SRC &&
+	       row->owner.local != FLOW_LOCAL_DST;
 }
 
 /* --- sort keys ---------------------------------------------------------- */
@@ -411,7 +444,13 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 	return c.n;
 }
 
-/* --- groups: Processes and Remote views ---------------------------------- */
+/* --- groups: Processes, Remote and Devices views ------------------------- */
+
+/* What flows are grouped by.  A device is its MAC when the lan table knows
+ * it (all its addresses, IPv4 and IPv6, are one device), else its address;
+ * this host's own flows are one group. */
+#define GKEY_MAC	-2
+#define GKEY_LOCAL	-3
 
 struct gkey {
 	uint8_t family;
@@ -424,6 +463,18 @@ struct gslot {
 	struct gkey key;
 	bool used;
 	struct view_group g;
+	struct view_device_info dev;
+};
+
+/* Devices view: bytes and rate of each (device, remote) pair, to find each
+ * device's busiest remote.  Grows as needed. */
+struct pslot {
+	uint32_t slot;			/* the device's gslot + 1; 0: empty */
+	uint8_t family;
+	union flow_addr addr;
+	const struct geo_info *geo;
+	double rate;
+	uint64_t bytes;
 };
 
 struct group_ctx {
@@ -431,19 +482,27 @@ struct group_ctx {
 	enum view_group_kind kind;
 	struct gslot *slots;
 	size_t cap, n;
+	struct pslot *pairs;
+	size_t pcap, pn;
+	bool pairs_failed;
 };
 
-static uint64_t gkey_hash(const struct gkey *k)
+static uint64_t fnv(const void *p, size_t n, uint64_t h)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ull;
+	const uint8_t *b = p;
 
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
 	return h;
 }
 
+static uint64_t gkey_hash(const struct gkey *k)
+{
+	return fnv(k, sizeof(*k), 1469598103934665603ull);
+}
+
 static void group_key(const struct group_ctx *c, const struct flow_row *row,
+		      const struct lan_device *d, bool other,
 		      struct gkey *k)
 {
 	const struct geo_info *g = view_remote_geo(row);
@@ -462,6 +521,17 @@ static void group_key(const struct group_ctx *c, const struct flow_row *row,
 	case GROUP_COUNTRY:
 		snprintf(k->name, sizeof(k->name), "%s",
 			 g && g->cc[0] ? g->cc : "");
+		break;
+	case GROUP_DEVICE:
+		if (!other) {
+			k->pid = GKEY_LOCAL;
+		} else if (d->mac_len) {
+			k->pid = GKEY_MAC;
+			memcpy(k->name, d->mac, d->mac_len);
+		} else {
+			k->family = d->family;
+			k->addr = d->addr;
+		}
 		break;
 	}
 }
@@ -512,6 +582,133 @@ static void group_init(struct view_group *g, const struct group_ctx *c,
 			snprintf(g->key, sizeof(g->key), "(unknown)");
 		}
 		break;
+	case GROUP_DEVICE:
+		break;	/* device_add() fills it */
+	}
+}
+
+/* IPv4 first, then the lowest: the address a device is shown by. */
+static bool addr_before(uint8_t fa, const union flow_addr *a, uint8_t fb,
+			const union flow_addr *b)
+{
+	if (fa != fb)
+		return fa == AF_INET;
+	return memcmp(a->b, b->b, fa == AF_INET6 ? 16 : 4) < 0;
+}
+
+static struct pslot *pair_slot(struct group_ctx *c, uint32_t slot,
+			       uint8_t family, const union flow_addr *a)
+{
+	size_t mask = c->pcap - 1, i;
+	uint64_t h = fnv(a->b, sizeof(a->b), 1469598103934665603ull ^ slot);
+
+	for (i = (h ^ family) & mask;; i = (i + 1) & mask) {
+		struct pslot *p = &c->pairs[i];
+
+		if (!p->slot) {
+			p->slot = slot;
+			p->family = family;
+			p->addr = *a;
+			c->pn++;
+			return p;
+		}
+		if (p->slot == slot && p->family == family &&
+		    !memcmp(p->addr.b, a->b, sizeof(a->b)))
+			return p;
+	}
+}
+
+static bool pairs_grow(struct group_ctx *c)
+{
+	struct pslot *old = c->pairs, *p;
+	size_t ocap = c->pcap, i;
+
+	c->pcap = ocap ? ocap * 2 : 256;
+	c->pairs = calloc(c->pcap, sizeof(*c->pairs));
+	if (!c->pairs) {
+		c->pairs = old;
+		c->pcap = ocap;
+		return false;
+	}
+	c->pn = 0;
+	for (i = 0; i < ocap; i++) {
+		if (!old[i].slot)
+			continue;
+		p = pair_slot(c, old[i].slot, old[i].family, &old[i].addr);
+		*p = old[i];
+	}
+	free(old);
+	return true;
+}
+
+/* One flow into its device's line: name, MAC, lowest address, remotes. */
+static void device_add(struct group_ctx *c, struct gslot *s,
+		       const struct flow_row *row, const struct lan_device *d,
+		       bool other)
+{
+	struct view_device_info *v = &s->dev;
+	struct pslot *p;
+
+	if (!s->g.flows) {
+		s->g.family = d->family;
+		s->g.addr = d->addr;
+		v->local = !other;
+		v->mac_len = other ? d->mac_len : 0;
+		memcpy(v->mac, d->mac, sizeof(v->mac));
+		v->addrs = 1;
+		/* The group's identity, as its key says. */
+		if (!other)
+			snprintf(s->g.key, sizeof(s->g.key), "(this host)");
+		else if (v->mac_len)
+			lan_fmt_mac(s->g.key, sizeof(s->g.key), v->mac,
+				    v->mac_len);
+		else
+			util_fmt_addr(s->g.key, sizeof(s->g.key), d->family,
+				      d->addr.b);
+	} else if (memcmp(s->g.addr.b, d->addr.b, sizeof(d->addr.b)) ||
+		   s->g.family != d->family) {
+		/* A count of distinct addresses would need a set; "more
+		 * than one" is what the screen says. */
+		v->addrs = 2;
+		if (addr_before(d->family, &d->addr, s->g.family, &s->g.addr)) {
+			s->g.family = d->family;
+			s->g.addr = d->addr;
+		}
+	}
+	if (other && !v->name[0] && d->name[0])
+		snprintf(v->name, sizeof(v->name), "%s", d->name);
+	if (c->pairs_failed || (c->pn * 2 >= c->pcap && !pairs_grow(c))) {
+		c->pairs_failed = true;
+		return;
+	}
+	p = pair_slot(c, (uint32_t)(s - c->slots) + 1, row->rec.family,
+		      view_remote_addr(row));
+	if (!p->geo)
+		p->geo = view_remote_geo(row);
+	p->rate += view_rate(c->o, row, false) + view_rate(c->o, row, true);
+	p->bytes += row->rec.orig_bytes + row->rec.repl_bytes;
+}
+
+/* Each device's busiest remote: by rate, then bytes. */
+static void device_tops(struct group_ctx *c)
+{
+	struct view_device_info *v;
+	struct pslot *p;
+
+	for (size_t i = 0; i < c->pcap; i++) {
+		p = &c->pairs[i];
+		if (!p->slot)
+			continue;
+		v = &c->slots[p->slot - 1].dev;
+		if (v->top_family && (p->rate < v->top_rate ||
+				      (p->rate == v->top_rate &&
+				       p->bytes <= v->top_bytes)))
+			continue;
+		v->top_family = p->family;
+		v->top_addr = p->addr;
+		v->top_geo = p->geo;
+		v->top_rate = p->rate;
+		v->top_bytes = p->bytes;
 	}
 }
 
@@ -519,9 +716,10 @@ static int group_cb(struct flow *f, void *arg)
 {
 	struct group_ctx *c = arg;
 	struct flow_row row;
+	struct lan_device d;
 	struct gslot *s;
 	struct gkey k;
-	bool in = false;
+	bool in = false, other = false;
 
 	flow_snapshot(f, &row);
 	if (!view_match(c->o, &row))
@@ -530,11 +728,15 @@ static int group_cb(struct flow *f, void *arg)
 		return 0;
 	if (c->n * 2 >= c->cap)
 		return 1;	/* cannot happen: cap > 2 * flows */
-	group_key(c, &row, &k);
+	if (c->kind == GROUP_DEVICE)
+		other = view_device(&row, &d);
+	group_key(c, &row, &d, other, &k);
 	s = group_slot(c, &k);
 	if (!s->g.flows)
 		group_init(&s->g, c, &row);
-	in = row.owner.local == FLOW_LOCAL_DST;
+	if (c->kind == GROUP_DEVICE)
+		device_add(c, s, &row, &d, other);
+	in = came_in(&row);
 	s->g.flows++;
 	s->g.bytes_out += in ? row.rec.repl_bytes : row.rec.orig_bytes;
 	s->g.bytes_in += in ? row.rec.orig_bytes : row.rec.repl_bytes;
@@ -543,9 +745,13 @@ static int group_cb(struct flow *f, void *arg)
 	return 0;
 }
 
+/* Sorts indexes of slots: by total rate, bytes, flows, then name. */
+static __thread const struct gslot *sort_slots;
+
 static int group_cmp(const void *pa, const void *pb)
 {
-	const struct view_group *a = pa, *b = pb;
+	const struct view_group *a = &sort_slots[*(const size_t *)pa].g;
+	const struct view_group *b = &sort_slots[*(const size_t *)pb].g;
 	double ra = a->rate_out + a->rate_in, rb = b->rate_out + b->rate_in;
 	uint64_t ba = a->bytes_out + a->bytes_in;
 	uint64_t bb = b->bytes_out + b->bytes_in;
@@ -559,13 +765,13 @@ static int group_cmp(const void *pa, const void *pb)
 	return strcmp(a->key, b->key);
 }
 
-size_t view_groups(struct flow_list *fl, const struct view_opts *o,
-		   enum view_group_kind kind, size_t first, size_t max,
-		   struct view_group *groups, size_t *n_groups)
+static size_t groups_of(struct flow_list *fl, const struct view_opts *o,
+			enum view_group_kind kind, size_t first, size_t max,
+			struct view_group *groups,
+			struct view_device_info *devs, size_t *n_groups)
 {
 	struct group_ctx c = { .o = o, .kind = kind };
-	struct view_group *all;
-	size_t n = 0, i;
+	size_t n = 0, i, *order;
 
 	*n_groups = 0;
 	c.cap = 64;
@@ -577,20 +783,45 @@ size_t view_groups(struct flow_list *fl, const struct view_opts *o,
 	rcu_read_lock();
 	flow_list_for_each(fl, group_cb, &c);
 	rcu_read_unlock();
+	if (kind == GROUP_DEVICE)
+		device_tops(&c);
+	free(c.pairs);
 
-	all = malloc((c.n + 1) * sizeof(*all));
-	if (all) {
+	order = malloc((c.n + 1) * sizeof(*order));
+	if (order) {
 		for (i = 0; i < c.cap; i++)
 			if (c.slots[i].used)
-				all[n++] = c.slots[i].g;
-		qsort(all, n, sizeof(*all), group_cmp);
-		for (i = first; i < n && i - first < max; i++)
-			groups[i - first] = all[i];
+				order[n++] = i;
+		/* One screen sorts at a time: the table is this thread's. */
+		sort_slots = c.slots;
+		qsort(order, n, sizeof(*order), group_cmp);
+		for (i = first; i < n && i - first < max; i++) {
+			groups[i - first] = c.slots[order[i]].g;
+			if (devs && kind == GROUP_DEVICE) {
+				devs[i - first] = c.slots[order[i]].dev;
+				groups[i - first].dev = &devs[i - first];
+			}
+		}
 		*n_groups = i > first ? i - first : 0;
-		free(all);
+		free(order);
 	}
 	free(c.slots);
 	return n;
+}
+
+size_t view_groups(struct flow_list *fl, const struct view_opts *o,
+		   enum view_group_kind kind, size_t first, size_t max,
+		   struct view_group *groups, size_t *n_groups)
+{
+	return groups_of(fl, o, kind, first, max, groups, NULL, n_groups);
+}
+
+size_t view_devices(struct flow_list *fl, const struct view_opts *o,
+		    size_t first, size_t max, struct view_group *groups,
+		    struct view_device_info *devs, size_t *n_groups)
+{
+	return groups_of(fl, o, GROUP_DEVICE, first, max, groups, devs,
+			 n_groups);
 }
 
 /* --- names -------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "flow_list.h"
+#include "lan.h"
 
 struct filter;
 struct filter_ctx;
@@ -94,20 +95,43 @@ struct view_group {
 	size_t flows;
 	uint64_t bytes_out, bytes_in;
 	double rate_out, rate_in;	/* bytes/s */
+	struct view_device_info *dev;	/* devices view, else NULL */
+};
+
+/* A line of the Devices view beyond struct view_group: the inside host
+ * (family/addr above: its lowest address, IPv4 first), what the lan table
+ * knows of it, and the remote it exchanged most with. */
+struct view_device_info {
+	bool local;			/* this host's own flows */
+	uint8_t mac_len;		/* 0: grouped by address */
+	uint8_t mac[LAN_MAC_MAX];
+	char name[LAN_NAME_MAX];	/* from the leases, "" if none */
+	unsigned addrs;			/* inside addresses seen */
+	uint8_t top_family;		/* 0: none */
+	union flow_addr top_addr;
+	const struct geo_info *top_geo;
+	double top_rate;		/* bytes/s, both ways */
+	uint64_t top_bytes;
 };
 
 enum view_group_kind {
 	GROUP_PROCESS,
 	GROUP_HOST,
 	GROUP_COUNTRY,
+	GROUP_DEVICE,
 };
 
-/* Aggregate matching flows by process, remote host or country, sorted by
- * total rate then bytes; fills at most max groups; returns the number of
- * groups in all.  "out" is the original direction (what we send). */
+/* Aggregate matching flows by process, remote host, country or inside
+ * host (device), sorted by total rate then bytes; fills at most max groups;
+ * returns the number of groups in all.  "out" is what the local or inside
+ * end sends.  view_devices() is GROUP_DEVICE with the devices' details:
+ * devs[] (max entries) gets them and groups[i].dev points into it. */
 size_t view_groups(struct flow_list *fl, const struct view_opts *o,
 		   enum view_group_kind kind, size_t first, size_t max,
 		   struct view_group *groups, size_t *n_groups);
+size_t view_devices(struct flow_list *fl, const struct view_opts *o,
+		    size_t first, size_t max, struct view_group *groups,
+		    struct view_device_info *devs, size_t *n_groups);
 
 /* A flow's rate in the chosen window, bytes/s: original direction, or
  * the reply direction when reply is true. */
@@ -117,10 +141,17 @@ double view_rate(const struct view_opts *o, const struct flow_row *row,
 const char *view_rate_window_name(unsigned w);
 int view_rate_window_parse(const char *s);
 
-/* The far end of a flow (its source if it came to us, else its
+/* The far end of a flow (its source if it came to us or, forwarded, to
+ * an inside host through a port forward: DNAT without SNAT; else its
  * destination), and that end's GeoIP. */
 const union flow_addr *view_remote_addr(const struct flow_row *row);
 const struct geo_info *view_remote_geo(const struct flow_row *row);
+/* The near end: the original source (before SNAT), the local end of a
+ * flow that came to us, or the inside host a port forward reaches. */
+const union flow_addr *view_inside_addr(const struct flow_row *row);
+/* The inside host of a flow, with what the lan table knows of it (MAC,
+ * name) in *d.  Returns false when it is this host (a local flow). */
+bool view_device(const struct flow_row *row, struct lan_device *d);
 
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);
