@@ -21,6 +21,7 @@
 #include "filter.h"
 #include "flow_list.h"
 #include "geoip.h"
+#include "lan.h"
 #include "output.h"
 #include "proc_lookup.h"
 #include "services.h"
@@ -49,6 +50,7 @@ struct settings {
 	const char *config;		/* per-user settings file */
 	bool no_config;
 	const char *confdir;		/* tcp.conf, udp.conf, geoip.conf */
+	const char *leases;		/* dnsmasq's leases file */
 };
 
 static volatile sig_atomic_t quit;
@@ -98,6 +100,8 @@ static void usage(FILE *f)
 "      --config FILE     settings file (default ~/.config/flowtop/flowtoprc)\n"
 "      --no-config       do not read the settings file\n"
 "      --confdir DIR     tcp.conf, udp.conf, geoip.conf (default %s)\n"
+"      --leases FILE     dnsmasq's DHCP leases, to name LAN devices (default\n"
+"                        /tmp/dhcp.leases, else /var/lib/misc/dnsmasq.leases)\n"
 "  -u, --update          download the GeoIP databases (etc/geoip.conf)\n"
 "  -v, --version         show the version and exit\n"
 "  -h, --help            show this help and exit\n"
@@ -145,6 +149,7 @@ enum {
 	OPT_NO_CONFIG,
 	OPT_CONFDIR,
 	OPT_RATES,
+	OPT_LEASES,
 };
 
 static const struct option long_opts[] = {
@@ -176,6 +181,7 @@ static const struct option long_opts[] = {
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 	{ "confdir", required_argument, NULL, OPT_CONFDIR },
 	{ "rates", required_argument, NULL, OPT_RATES },
+	{ "leases", required_argument, NULL, OPT_LEASES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -227,6 +233,7 @@ static void parse_args(int argc, char **argv, struct settings *s)
 		case 'N': s->netns = optarg; break;
 		case OPT_CONFIG: case OPT_NO_CONFIG: break;
 		case OPT_CONFDIR: s->confdir = optarg; break;
+		case OPT_LEASES: s->leases = optarg; break;
 		case OPT_RATES:
 			k = view_rate_window_parse(optarg);
 			if (k < 0)
@@ -356,6 +363,12 @@ static bool names_done(void *p)
 	return dns_pending() == 0;
 }
 
+static bool lan_done(void *p)
+{
+	(void)p;
+	return lan_passes() > 0;
+}
+
 static int run_batch(struct settings *s, struct flow_list *fl,
 		     struct collector *col, struct enrich *en)
 {
@@ -374,6 +387,8 @@ static int run_batch(struct settings *s, struct flow_list *fl,
 			enrich_kick(en);
 			wait_until(passes_done, &pa, 5000000000ull);
 		}
+		/* Device names: the first read of the leases and neighbours. */
+		wait_until(lan_done, NULL, 2000000000ull);
 		if (!s->view.no_dns && output_prefetch_names(fl, &s->view))
 			wait_until(names_done, NULL, ival);
 		if (output_snapshot(stdout, fl, &s->view, s->format) < 0 ||
@@ -470,6 +485,7 @@ int main(int argc, char **argv)
 	struct filter_ctx fctx = { 0 };
 	struct ui_prefs prefs = { 0 };
 	struct enrich_opts eo = { 0 };
+	struct lan_opts lo = { 0 };
 	const char *geo_hint = NULL;
 	char confbuf[PATH_MAX], cfgpath[PATH_MAX], gconf[PATH_MAX + 16];
 	char err[256];
@@ -549,6 +565,8 @@ int main(int argc, char **argv)
 	if (!s.view.no_dns && dns_start(4, 4096, 600, 120))
 		s.view.no_dns = true;
 	proc_lookup_init("/proc");
+	lo.leases = s.leases ? s.leases : prefs.leases[0] ? prefs.leases :
+		    NULL;
 	fctx.host_name = s.view.no_dns ? NULL : dns_cached;
 	fctx.user_name = proc_lookup_user;
 	s.view.filter = filter;
@@ -559,6 +577,8 @@ int main(int argc, char **argv)
 	eo.procs = true;
 	eo.interval_ms = s.interval_ms;
 	ret = enrich_start(&en, fl, &eo);
+	if (!ret)
+		ret = lan_start(&lo);
 	if (!ret) {
 		collector_on_scan(col, kick_enrich, en);
 		ret = collector_start(col);
@@ -602,11 +622,13 @@ out:
 	collector_stop(col);
 	report_stats(col, en);
 	enrich_stop(en);
+	lan_stop();
 	sysctl_restore();
 	if (!s.view.no_dns)
 		dns_stop();
 	collector_close(col);
 	flow_list_destroy(fl);
+	lan_free();
 	filter_free(filter);
 	geoip_close();
 	proc_lookup_free();

@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "flow_list.h"
 #include "geoip.h"
+#include "lan.h"
 #include "output.h"
 #include "proc_lookup.h"
 #include "services.h"
@@ -165,6 +166,29 @@ static const char *local_name(uint8_t local)
 	return NULL;
 }
 
+/* The inside host of a forwarded flow; null for this host's own. */
+static void json_device(FILE *out, const struct flow_row *row,
+			const struct view_opts *o)
+{
+	struct lan_device d;
+	char a[64], m[LAN_MAC_TEXT], name[NAME_LEN];
+
+	fputs(",\"device\":", out);
+	if (!view_device(row, &d)) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"addr\":", out);
+	json_str(out, util_fmt_addr(a, sizeof(a), d.family, d.addr.b));
+	json_kv_str(out, "mac", d.mac_len ? lan_fmt_mac(m, sizeof(m), d.mac,
+							d.mac_len) : NULL);
+	json_kv_str(out, "name", d.name[0] ? d.name : NULL);
+	json_kv_str(out, "dns", !o->no_dns && dns_name(d.family, d.addr.b,
+						       name, sizeof(name)) ?
+		    name : NULL);
+	fputc('}', out);
+}
+
 void output_json_row(FILE *out, const struct flow_row *row,
 		     const struct view_opts *o)
 {
@@ -227,6 +251,7 @@ void output_json_row(FILE *out, const struct flow_row *row,
 	else
 		fputs(",\"start\":null", out);
 	json_kv_str(out, "direction", local_name(row->owner.local));
+	json_device(out, row, o);
 	if (row->owner.pid > 0) {
 		fprintf(out, ",\"pid\":%d,\"uid\":%u", row->owner.pid,
 			row->owner.uid);
@@ -369,10 +394,16 @@ size_t output_prefetch_names(struct flow_list *fl, const struct view_opts *o)
 	view_flows(fl, o, 0, n, rows, &got);
 	for (size_t i = 0; i < got; i++) {
 		const struct flow_rec *r = &rows[i].rec;
+		const union flow_addr *in;
 
 		if (!dns_name(r->family, r->orig.src.b, buf, sizeof(buf)))
 			unknown++;
 		if (!dns_name(r->family, r->orig.dst.b, buf, sizeof(buf)))
+			unknown++;
+		/* A port forward's inside host, for its device's name. */
+		in = view_inside_addr(&rows[i]);
+		if (in != &r->orig.src &&
+		    !dns_name(r->family, in->b, buf, sizeof(buf)))
 			unknown++;
 	}
 	free(rows);

@@ -182,6 +182,14 @@ static int ui_config_apply(const char *k, const char *v, struct view_opts *o,
 			return -EINVAL;
 		return 0;
 	}
+	if (!strcmp(k, "leases")) {
+		/* Absolute: the file must not depend on where flowtop
+		 * starts. */
+		if (v[0] != '/' || strlen(v) >= sizeof(p->leases))
+			return -EINVAL;
+		strcpy(p->leases, v);
+		return 0;
+	}
 	if (!strcmp(k, "reverse"))
 		flag = &o->reverse;
 	else if (!strcmp(k, "ipv4"))
@@ -302,6 +310,8 @@ static int ui_config_write(FILE *f, const struct view_opts *o,
 	if (p)
 		fprintf(f, "remote=%s\n", p->remote_country ? "country" :
 			"host");
+	if (p && p->leases[0])
+		fprintf(f, "leases=%s\n", p->leases);
 	return ferror(f) ? -EIO : 0;
 }
 

@@ -10,6 +10,7 @@
 /* Settings of the screen that are not part of struct view_opts. */
 struct ui_prefs {
 	bool remote_country;		/* Remote view grouped by country */
+	char leases[256];		/* dnsmasq's leases file, "" default */
 };
 
 /* The default file: $XDG_CONFIG_HOME/flowtop/flowtoprc, else

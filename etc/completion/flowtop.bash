@@ -13,7 +13,7 @@ _flowtop_opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp
 	-S --sctp -A --all --active -f --filter -o --sort -r --reverse
 	-n --no-dns -G --no-geoip -s --show-src -b --bits -t --interval
 	-B --batch -j --json -c --count -N --netns --config --no-config
-	--confdir --rates -u --update -v --version -h --help'
+	--confdir --leases --rates -u --update -v --version -h --help'
 
 # The keys of -o/--sort (view.c's sort_names).
 _flowtop_sort_keys='rate bytes packets duration process pid user src dst
@@ -126,7 +126,7 @@ _flowtop()
 		fi
 		return
 		;;
-	--config)
+	--config | --leases)
 		_flowtop_files
 		return
 		;;

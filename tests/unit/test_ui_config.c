@@ -57,6 +57,8 @@ static void test_load(void)
 		 "active_only=1\n"
 		 "show_hidden=1\n"
 		 "remote=country\n"
+		 "leases=/var/lib/misc/dnsmasq.leases\n"
+		 "leases=relative/path\n"
 		 "colour=blue\n"
 		 "bits=maybe\n"
 		 "sort=no-such-sort\n"
@@ -82,14 +84,16 @@ static void test_load(void)
 	CHECK(o.active_only);
 	CHECK(o.show_hidden);
 	CHECK(p.remote_country);
+	CHECK(!strcmp(p.leases, "/var/lib/misc/dnsmasq.leases"));
 	/* Not in the file: untouched. */
 	CHECK(o.no_dns == def.no_dns);
 	CHECK(o.filter == def.filter);
-	/* Five bad lines, one warning each; no raw escape in a warning. */
-	CHECK(warnbuf && count_lines(warnbuf) == 5);
+	/* Six bad lines, one warning each; no raw escape in a warning. */
+	CHECK(warnbuf && count_lines(warnbuf) == 6);
+	CHECK(warnbuf && strstr(warnbuf, "bad value 'relative/path'"));
 	CHECK(warnbuf && strstr(warnbuf, "unknown key 'colour'"));
 	CHECK(warnbuf && strstr(warnbuf, "bad value 'maybe'"));
-	CHECK(warnbuf && strstr(warnbuf, "rc1:17:"));
+	CHECK(warnbuf && strstr(warnbuf, "rc1:19:"));
 	CHECK(warnbuf && !strchr(warnbuf, '\x1b'));
 	free(warnbuf);
 
@@ -115,7 +119,7 @@ static void test_load(void)
 static void test_save_roundtrip(void)
 {
 	struct view_opts o, back;
-	struct ui_prefs p = { true }, pback = { false };
+	struct ui_prefs p = { true, "/tmp/dhcp.leases" }, pback = { false };
 	char path[160], *warnbuf = NULL;
 	size_t warnlen = 0;
 	struct stat st;
@@ -155,6 +159,7 @@ static void test_save_roundtrip(void)
 	CHECK(!back.active_only);
 	CHECK(back.show_hidden);
 	CHECK(pback.remote_country);
+	CHECK(!strcmp(pback.leases, "/tmp/dhcp.leases"));
 
 	/* No protocol at all survives the round trip too. */
 	o.protos = 0;
