@@ -108,6 +108,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "filter.h"
+#include "filter_impl.h"
 #include "geoip.h"
 #include "services.h"
 
@@ -135,114 +136,8 @@ static const char *const filter_dccp_states[] = {
 	"CLOSING", "TIMEWAIT",
 };
 
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
-
-/* The protocols that have ports, in the order of fnode.u.svc.port[]. */
-static const uint8_t filter_port_protos[] = {
-	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP, IPPROTO_DCCP,
-};
-#define N_PORT_PROTOS	ARRAY_SIZE(filter_port_protos)
-
-enum fn_kind {
-	FN_TRUE,
-	FN_AND,		/* u.list */
-	FN_OR,		/* u.list */
-	FN_NOT,		/* u.list.first is the operand */
-	FN_ADDR,	/* u.addr on the ends in flags */
-	FN_NAME,	/* u.str, reverse name of the ends in flags */
-	FN_PORT,	/* u.port range on the sides in flags */
-	FN_SERVICE,	/* u.svc on the sides in flags */
-	FN_PROTO,	/* u.num */
-	FN_FAMILY,	/* u.num */
-	FN_COMM,	/* u.str */
-	FN_PID,		/* u.num */
-	FN_UID,		/* u.num */
-	FN_USER,	/* u.str */
-	FN_COUNTRY,	/* u.str, FNF_CC if it may be a code */
-	FN_CITY,	/* u.str */
-	FN_ORG,		/* u.str */
-	FN_ASN,		/* u.num */
-	FN_STATE,	/* u.state */
-	FN_STATUS,	/* u.status */
-	FN_BYTES,	/* u.cmp */
-	FN_PACKETS,	/* u.cmp */
-	FN_RATE,	/* u.cmp */
-	FN_MARK,	/* u.mark */
-	FN_ZONE,	/* u.num */
-	FN_NAT,		/* flags: FNF_SNAT, FNF_DNAT */
-};
-
-/* Ends of a flow an address term looks at. */
-#define FNF_OSRC	0x01u
-#define FNF_ODST	0x02u
-#define FNF_RSRC	0x04u
-#define FNF_RDST	0x08u
-#define FNF_ENDS	(FNF_OSRC | FNF_ODST | FNF_RSRC | FNF_RDST)
-/* Name terms: a pattern without a dot also tries the first label. */
-#define FNF_LABEL	0x10u
-/* Port sides. */
-#define FNF_SPORT	0x01u
-#define FNF_DPORT	0x02u
-/* Country: the value may be a two-letter code. */
-#define FNF_CC		0x01u
-/* NAT kinds. */
-#define FNF_SNAT	0x01u
-#define FNF_DNAT	0x02u
-
-enum fn_cmp { CMP_LT, CMP_LE, CMP_EQ, CMP_NE, CMP_GE, CMP_GT };
-
-struct fnode {
-	uint8_t kind;
-	uint8_t flags;
-	union {
-		struct {
-			uint32_t first, count;	/* into filter.kids */
-		} list;
-		struct {
-			uint8_t family;
-			union flow_addr net, mask;	/* net is masked */
-		} addr;
-		struct {
-			uint16_t lo, hi;
-		} port;
-		struct {
-			int32_t port[N_PORT_PROTOS];	/* -1: none */
-		} svc;
-		struct {
-			uint32_t tcp, sctp, dccp;	/* bit n: state n */
-		} state;
-		struct {
-			uint32_t mask, want;
-		} status;
-		struct {
-			uint8_t op;
-			double val;
-		} cmp;
-		struct {
-			uint32_t val, mask;
-		} mark;
-		uint64_t num;
-		uint32_t str;			/* offset in filter.strs */
-	} u;
-};
-
-struct filter {
-	struct fnode *nodes;
-	uint32_t n_nodes, cap_nodes;
-	uint32_t *kids;
-	uint32_t n_kids, cap_kids;
-	char *strs;
-	size_t n_strs, cap_strs;
-	uint32_t root;
-};
-
 /* ---------------------------------------------------------------------- */
 /* Matching. */
-
-static inline unsigned char filter_lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 'a' - 'A') : c;
-}
 
 /* Length of the UTF-8 sequence starting at s (1 for anything invalid), so
  * that '?' stands for one character of a country or city name. */
@@ -261,7 +156,7 @@ static size_t filter_utf8_len(const unsigned char *s)
 
 /* Glob with '*' and '?'; pat is already lower case.  Backtracks only to
  * the last star, so the cost stays linear-ish in both lengths. */
-static bool filter_glob(const char *pat, const char *str)
+bool filter_glob(const char *pat, const char *str)
 {
 	const unsigned char *p = (const unsigned char *)pat;
 	const unsigned char *s = (const unsigned char *)str;
@@ -650,47 +545,10 @@ void filter_free(struct filter *f)
 /* ---------------------------------------------------------------------- */
 /* Lexer. */
 
-enum tok_type {
-	TOK_END,
-	TOK_WORD,
-	TOK_STRING,
-	TOK_LPAREN,
-	TOK_RPAREN,
-	TOK_AND,
-	TOK_OR,
-	TOK_NOT,
-	TOK_CMP,
-};
-
-struct tok {
-	enum tok_type type;
-	size_t pos, len;	/* raw text in the expression */
-	enum fn_cmp cmp;
-};
-
-struct parser {
-	const char *s;
-	size_t n;		/* strlen(s) */
-	size_t next;		/* where the lexer goes on */
-	struct tok tok;		/* lookahead */
-	struct tok prev;	/* last token consumed, type TOK_END if none */
-	struct filter *f;
-	char *val;		/* last value taken; n + 1 bytes */
-	size_t val_pos;
-	int depth;
-	bool failed, oom;
-	char *err;
-	size_t errlen;
-	size_t err_pos;
-};
-
-static void filter_error(struct parser *p, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* The earliest error counts: it is where the expression goes wrong.  (The
  * lexer reads one token ahead, so its errors can come before the parser's
  * about an earlier token.) */
-static void filter_error(struct parser *p, size_t pos, const char *fmt, ...)
+void filter_error(struct parser *p, size_t pos, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -705,11 +563,6 @@ static void filter_error(struct parser *p, size_t pos, const char *fmt, ...)
 	}
 }
 
-/* Token text for messages, cut so a pasted novel stays one line. */
-#define TOKFMT		"%.*s%s"
-#define TOKARG(p, t)	(int)((t)->len > 40 ? 40 : (t)->len), \
-			(p)->s + (t)->pos, (t)->len > 40 ? "..." : ""
-
 static bool filter_is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
@@ -721,8 +574,8 @@ static bool filter_is_word_char(char c)
 	return c && !filter_is_space(c) && !strchr("()<>=!&|\"", c);
 }
 
-static bool filter_word_is(const struct parser *p, const struct tok *t,
-			   const char *kw)
+bool filter_word_is(const struct parser *p, const struct tok *t,
+		    const char *kw)
 {
 	return t->type == TOK_WORD && strlen(kw) == t->len &&
 	       strncasecmp(p->s + t->pos, kw, t->len) == 0;
@@ -822,7 +675,7 @@ static void filter_lex(struct parser *p)
 		t->type = TOK_NOT;
 }
 
-static void filter_advance(struct parser *p)
+void filter_advance(struct parser *p)
 {
 	p->prev = p->tok;
 	filter_lex(p);
@@ -830,7 +683,7 @@ static void filter_advance(struct parser *p)
 
 /* Copies the current token's value (a word, or a quoted string without its
  * quotes and escapes) to p->val. */
-static void filter_take_text(struct parser *p)
+void filter_take_text(struct parser *p)
 {
 	const struct tok *t = &p->tok;
 	const char *s = p->s + t->pos;
@@ -852,8 +705,8 @@ static void filter_take_text(struct parser *p)
 
 /* Takes the value after keyword kw into p->val; what names it for the
  * message when there is none. */
-static int filter_value(struct parser *p, const struct tok *kw,
-			const char *what)
+int filter_value(struct parser *p, const struct tok *kw,
+		 const char *what)
 {
 	if (p->tok.type != TOK_WORD && p->tok.type != TOK_STRING) {
 		filter_error(p, p->tok.pos, "expected %s after '" TOKFMT "'",
@@ -899,7 +752,7 @@ static int filter_oom(struct parser *p)
 }
 
 /* Appends a node; returns its index or -1. */
-static int64_t filter_node(struct parser *p, const struct fnode *n)
+int64_t filter_node(struct parser *p, const struct fnode *n)
 {
 	struct filter *f = p->f;
 	struct fnode *nb;
@@ -939,7 +792,7 @@ static int64_t filter_str(struct parser *p)
 	return (int64_t)(need - len - 1);
 }
 
-static int64_t filter_str_node(struct parser *p, uint8_t kind, uint8_t flags)
+int64_t filter_str_node(struct parser *p, uint8_t kind, uint8_t flags)
 {
 	struct fnode n = { .kind = kind, .flags = flags };
 	int64_t off = filter_str(p);
@@ -950,7 +803,7 @@ static int64_t filter_str_node(struct parser *p, uint8_t kind, uint8_t flags)
 	return filter_node(p, &n);
 }
 
-static int64_t filter_num_node(struct parser *p, uint8_t kind, uint64_t num)
+int64_t filter_num_node(struct parser *p, uint8_t kind, uint64_t num)
 {
 	struct fnode n = { .kind = kind, .u.num = num };
 
@@ -958,8 +811,8 @@ static int64_t filter_num_node(struct parser *p, uint8_t kind, uint64_t num)
 }
 
 /* An and/or node over the operands in kids[0..count). */
-static int64_t filter_list_node(struct parser *p, uint8_t kind,
-				const uint32_t *kids, uint32_t count)
+int64_t filter_list_node(struct parser *p, uint8_t kind,
+			 const uint32_t *kids, uint32_t count)
 {
 	struct filter *f = p->f;
 	struct fnode n = { .kind = kind };
@@ -983,7 +836,7 @@ static int64_t filter_list_node(struct parser *p, uint8_t kind,
 /* Values. */
 
 /* Unsigned decimal or 0x hex, the whole string, at most max. */
-static bool filter_parse_uint(const char *s, uint64_t max, uint64_t *out)
+bool filter_parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	unsigned base = 10, d;
@@ -1012,7 +865,7 @@ static bool filter_parse_uint(const char *s, uint64_t max, uint64_t *out)
 }
 
 /* "1.5M", "10KiB", "300": a number with an optional SI or IEC suffix. */
-static bool filter_parse_amount(const char *s, double *out)
+bool filter_parse_amount(const char *s, double *out)
 {
 	static const char suffixes[] = "kmgt";
 	const char *q = s, *suf;
@@ -1050,7 +903,7 @@ static bool filter_parse_amount(const char *s, double *out)
 	return true;
 }
 
-static void filter_mask(union flow_addr *mask, unsigned plen)
+void filter_mask(union flow_addr *mask, unsigned plen)
 {
 	unsigned i;
 
@@ -1097,12 +950,10 @@ static int filter_parse_v4_wild(const char *s, union flow_addr *a)
 	return (int)octets * 8;
 }
 
-enum addr_kind { ADDR_OK, ADDR_NAME, ADDR_BAD_ADDR, ADDR_BAD_NET };
-
 /* Classifies s as address, network, or name. */
-static enum addr_kind filter_parse_addr(const char *s, uint8_t *family,
-					union flow_addr *net,
-					union flow_addr *mask)
+enum addr_kind filter_parse_addr(const char *s, uint8_t *family,
+				 union flow_addr *net,
+				 union flow_addr *mask)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *slash = strchr(s, '/');
@@ -1686,7 +1537,7 @@ static void filter_no_expr(struct parser *p)
 			     TOKFMT "'", TOKARG(p, t));
 }
 
-static int64_t filter_parse_term(struct parser *p)
+int64_t filter_parse_term(struct parser *p)
 {
 	struct tok kw = p->tok;
 	struct fnode n;
