@@ -19,7 +19,7 @@ _flowtop_opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp
 _flowtop_sort_keys='rate bytes packets duration process pid user src dst
 	port proto state country none'
 
-# The words of the filter language (filter.c), offered as hints for -f.
+# The words of the filter language (filter_terms.c), offered as hints for -f.
 _flowtop_filter_words='host src dst net port sport dport proto tcp udp
 	udplite sctp dccp icmp icmp6 icmpv6 ip4 ipv4 ip6 ipv6 proc pid user
 	country city org asn state unreplied assured bytes packets rate mark

@@ -6,7 +6,7 @@
 # offered by the bash and the zsh completion; every item of OPTIONS is a
 # real option; every key of ui_keys.c's key table is an item of KEYS and every
 # item of KEYS a key of the table; every sort key of view.c and every
-# filter keyword of filter.c is in the manual and in both completions.
+# filter keyword of filter_terms.c is in the manual and in both completions.
 # The manual renders without warnings (groff, mandoc when installed, man).
 # The bash completion is called with COMP_WORDS/COMP_CWORD set, with and
 # without bash-completion loaded; the zsh one must parse, register through
@@ -64,14 +64,14 @@ else
 	t_fail "only $NKEYS keys read from ui_keys.c's key table"
 fi
 
-# Sort keys (view.c) and filter keywords (filter.c).
+# Sort keys (view.c) and filter keywords (filter_terms.c).
 sed -n 's/^[[:space:]]*\[SORT_[A-Z_]*\] = "\([a-z]*\)",.*/\1/p' view.c |
 	sort -u >"$T_TMP/sorts"
-sed -n '/^} filter_kws\[\] = {/,/^};/p' filter.c |
+sed -n '/^} filter_kws\[\] = {/,/^};/p' filter_terms.c |
 	sed -n 's/^[[:space:]]*{ "\([a-z0-9]*\)", filter_term_.*/\1/p' |
 	sort -u >"$T_TMP/fwords"
 t_check "sort keys in view.c" test "$(wc -l <"$T_TMP/sorts")" -ge 10
-t_check "filter keywords in filter.c" test "$(wc -l <"$T_TMP/fwords")" -ge 30
+t_check "filter keywords in filter_terms.c" test "$(wc -l <"$T_TMP/fwords")" -ge 30
 
 # ---- the manual ---------------------------------------------------------
 
@@ -173,7 +173,7 @@ man_section FILTERS | tr -c 'A-Za-z0-9_\n' ' ' | tr -s ' ' '\n' |
 	sort -u >"$T_TMP/man_filter_words"
 missing=$(comm -23 "$T_TMP/fwords" "$T_TMP/man_filter_words" | tr '\n' ' ')
 if [ -z "$missing" ]; then
-	t_pass "every filter keyword of filter.c is in FILTERS"
+	t_pass "every filter keyword of filter_terms.c is in FILTERS"
 else
 	t_fail "filter keywords not in $MAN FILTERS: $missing"
 fi
@@ -396,7 +396,7 @@ while read -r w; do
 	grep -qE "'$w:" "$ZC" || missing="$missing $w"
 done <"$T_TMP/fwords"
 if [ -z "$missing" ]; then
-	t_pass "every filter keyword of filter.c is hinted in $ZC"
+	t_pass "every filter keyword of filter_terms.c is hinted in $ZC"
 else
 	t_fail "filter keywords missing from $ZC:$missing"
 fi
