@@ -70,6 +70,13 @@
 #                     runs from the traps, may also be called directly.
 #   t_sysctl_save     (t_init calls it) record the two sysctls.
 #   t_sysctl_restore  write them back if they differ (t_cleanup calls it).
+#   t_public FILE...  copy FILEs (paths from the repository root) into
+#                     $T_TMP/pub, which every user can read, and print the
+#                     copies' paths, one a line: what a process of another
+#                     user (setpriv --reuid=65534) runs or reads must come
+#                     from there, since the checkout may be under a
+#                     directory only root can enter, such as /root (and
+#                     run-all.sh runs the tests through one).
 #   t_require_root    skip the whole test (t_skip + t_done) unless root.
 #   t_require CMD...  skip the whole test unless every CMD is in PATH.
 #   t_nsexec NS CMD...     ip netns exec NS CMD...
@@ -249,6 +256,18 @@ t_wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+t_public() {
+	local f dir=$T_TMP/pub
+
+	# Others may enter $T_TMP (not list it) and read what is in pub.
+	chmod 711 "$T_TMP" && mkdir -p "$dir" && chmod 755 "$dir" || return 1
+	for f in "$@"; do
+		case $f in /*) ;; *) f=$T_ROOT/$f ;; esac
+		cp "$f" "$dir/" && chmod a+rX "$dir/${f##*/}" || return 1
+		echo "$dir/${f##*/}"
+	done
 }
 
 t_require_root() {

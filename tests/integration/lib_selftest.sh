@@ -9,7 +9,7 @@
 
 t_init lib_selftest
 t_require_root
-t_require ip nft conntrack setsid "$T_PYTHON"
+t_require ip nft conntrack setsid setpriv "$T_PYTHON"
 
 # --- t_ns, t_veth, conntrack sees a real flow --------------------------
 
@@ -129,6 +129,33 @@ t_check "t_ct_reply 6 icmpv6 1" test "$(t_ct_reply 6 icmpv6 1)" = \
 t_check "t_ct_tuple with fixed ports" \
 	test "$(t_ct_tuple 4 tcp 3 5555 80)" = \
 	"src=192.0.2.4 dst=198.51.100.1 sport=5555 dport=80"
+
+# --- t_public: what another user reads, from a checkout under /root ----
+
+# A checkout that only root may enter, as one cloned under /root (mode
+# 700): nobody cannot read a helper in it, but can read t_public's copy.
+mkdir -m 700 "$T_TMP/priv"
+ln -s "$T_ROOT" "$T_TMP/priv/src"
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+closed_to_nobody() {
+	! as_nobody cat "$1" >/dev/null 2>&1
+}
+t_check "nobody cannot read a helper under a mode-700 directory" \
+	closed_to_nobody "$T_TMP/priv/src/tests/tools/sockproc.py"
+pub=$(T_ROOT=$T_TMP/priv/src t_public tests/tools/sockproc.py)
+t_check "t_public printed the copy's path ($pub)" \
+	test "$pub" = "$T_TMP/pub/sockproc.py"
+t_check "nobody runs t_public's copy" \
+	as_nobody "$T_PYTHON" -c "compile(open('$pub').read(), '$pub', 'exec')"
+# run-all.sh runs every test through such a directory, so a test that
+# gives nobody a path in the checkout fails in every run, not only on a
+# machine where the project lives under /root.
+if [ -n "${T_PRIVATE_ROOT:-}" ]; then
+	t_check "run-all: the checkout ($T_ROOT) is closed to nobody" \
+		closed_to_nobody "$T_ROOT/tests/lib.sh"
+fi
 
 # --- child tests: cleanup whatever happens -----------------------------
 

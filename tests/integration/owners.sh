@@ -8,14 +8,14 @@ t_require_root
 t_require ss tmux "$T_PYTHON"
 
 FT=$(realpath "$T_FLOWTOP")
-SP="$T_PYTHON $T_ROOT/tests/tools/sockproc.py"
+# A copy: nobody cannot read the checkout if it is under /root.
+SP="$T_PYTHON $(t_public tests/tools/sockproc.py)"
 t_ns owners NS
 t_nsexec "$NS" ip addr add 192.0.2.1/24 dev lo
 t_nsexec "$NS" ip addr add 192.0.2.2/24 dev lo
 t_nsexec "$NS" ip addr add 2001:db8::1/64 dev lo nodad
 
 # Test processes of user nobody write their ready files here.
-chmod 755 "$T_TMP"
 mkdir -m 1777 "$T_TMP/r"
 
 start() {	# user comm action args...

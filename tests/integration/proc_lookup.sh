@@ -99,9 +99,12 @@ ip netns exec "$NS" nft -f - <<-EOF || echo "note: no nft rule"
 EOF
 
 READY=$TMP/ready
-# nobody must reach the ready directory (mktemp -d is 0700).
+# nobody must reach the ready directory (mktemp -d is 0700) and read
+# sockproc.py, which it cannot do in the checkout if that is under /root.
 chmod 711 "$TMP"
 mkdir -m 1777 "$READY"
+mkdir -m 755 "$TMP/pub" && cp "$SOCKPROC" "$TMP/pub/" &&
+	chmod 644 "$TMP/pub/sockproc.py" && SOCKPROC=$TMP/pub/sockproc.py
 
 # start NS USER COMM ACTION ARGS...: run sockproc, wait for its sockets.
 start() {
