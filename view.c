@@ -221,6 +221,22 @@ static uint64_t duration_ns(const struct flow_row *row, uint64_t now_mono,
 	return now_mono > row->first_seen ? now_mono - row->first_seen : 0;
 }
 
+/* Newest first: the flow's start (the kernel's timestamp, else when we
+ * first saw it) on the wall clock, inverted, so the order is the same
+ * for flows with and without a timestamp. */
+static uint64_t newest_key(const struct flow_row *row, uint64_t now_mono,
+			   uint64_t now_real)
+{
+	return ~(now_real - duration_ns(row, now_mono, now_real));
+}
+
+/* A key that never changes while the flow lives: its conntrack zone and
+ * id (unique in a namespace), the same in every output. */
+static uint64_t fixed_key(const struct flow_row *row)
+{
+	return (uint64_t)row->rec.zone << 32 | row->rec.id;
+}
+
 static void make_key(struct item *it, const struct flow_row *row,
 		     const struct view_opts *o, uint64_t now_mono,
 		     uint64_t now_real)
@@ -229,12 +245,14 @@ static void make_key(struct item *it, const struct flow_row *row,
 	double rate = view_rate(o, row, false) + view_rate(o, row, true);
 	enum view_sort sort = o->sort;
 	const struct geo_info *g;
+	uint64_t newest = newest_key(row, now_mono, now_real);
 
 	/* Ascending (k1, k2, k3, k4) is the natural order of each key:
 	 * busiest, biggest, longest first; names and numbers A to Z; ties
-	 * go to the newest flow, then to the table's order. */
-	it->k2 = ~row->first_seen;
-	it->k3 = 0;
+	 * go to the newest flow, then to a fixed key, so the order is total
+	 * and a refresh does not shuffle equal flows. */
+	it->k2 = newest;
+	it->k3 = fixed_key(row);
 	it->k4 = 0;
 	switch (sort) {
 	case SORT_RATE:
@@ -253,7 +271,8 @@ static void make_key(struct item *it, const struct flow_row *row,
 		it->k1 = row->owner.pid > 0 ? str_key(row->owner.comm) :
 			 UINT64_MAX;
 		it->k2 = (uint32_t)row->owner.pid;
-		it->k3 = ~row->first_seen;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
 		break;
 	case SORT_PID:
 		it->k1 = row->owner.pid > 0 ? (uint64_t)row->owner.pid :
@@ -273,24 +292,29 @@ static void make_key(struct item *it, const struct flow_row *row,
 	case SORT_PORT:
 		it->k1 = r->orig.dport;
 		it->k2 = r->orig.sport;
-		it->k3 = ~row->first_seen;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
 		break;
 	case SORT_PROTO:
 		it->k1 = str_key(view_proto_name(r->l4proto, r->family));
 		break;
 	case SORT_STATE:
-		it->k1 = ((uint64_t)r->l4proto << 32) | r->state;
+		/* By the state shown (UDP's comes from status bits), in
+		 * each protocol's own order. */
+		it->k1 = ((uint64_t)r->l4proto << 32) | view_state_rank(r);
 		break;
 	case SORT_COUNTRY:
 		g = view_remote_geo(row);
 		it->k1 = g && g->cc[0] ? str_key(g->cc) : UINT64_MAX;
 		it->k2 = g ? str_key(g->city) : UINT64_MAX;
-		it->k3 = ~row->first_seen;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
 		break;
 	case SORT_NONE:
 	case SORT__COUNT:
 		it->k1 = 0;
 		it->k2 = 0;
+		it->k3 = 0;
 		break;
 	}
 }
@@ -893,6 +917,31 @@ static const char *icmp_name(uint8_t family, uint8_t type)
 	return NULL;
 }
 
+/* UDP and the rest have no state machine: say what was seen. */
+static const char *const seen_states[] = { "UNREPLIED", "REPLIED",
+					   "ASSURED" };
+
+static unsigned seen_state(uint32_t status)
+{
+	if (status & IPS_ASSURED)
+		return 2;
+	return status & IPS_SEEN_REPLY ? 1 : 0;
+}
+
+uint32_t view_state_rank(const struct flow_rec *r)
+{
+	switch (r->l4proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		return r->state;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return (uint32_t)r->icmp_type << 8 | r->icmp_code;
+	}
+	return seen_state(r->status);
+}
+
 const char *view_state_name(const struct flow_rec *r)
 {
 	static __thread char buf[24];
@@ -914,12 +963,7 @@ const char *view_state_name(const struct flow_rec *r)
 			 r->icmp_code);
 		return buf;
 	}
-	/* UDP and the rest have no state machine: say what was seen. */
-	if (r->status & IPS_ASSURED)
-		return "ASSURED";
-	if (r->status & IPS_SEEN_REPLY)
-		return "REPLIED";
-	return "UNREPLIED";
+	return seen_states[seen_state(r->status)];
 }
 
 static const char *const sort_names[SORT__COUNT] = {

@@ -21,7 +21,8 @@ struct filter_ctx;
 #define VIEW_ALL_PROTOS	0x1fu
 
 enum view_sort {
-	SORT_RATE,	/* total rate, ties: newest first (the default) */
+	SORT_RATE,	/* total rate (the default); ties, for every key:
+			 * newest first, then zone and conntrack id */
 	SORT_BYTES,
 	SORT_PACKETS,
 	SORT_DURATION,
@@ -156,6 +157,9 @@ bool view_device(const struct flow_row *row, struct lan_device *d);
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);
 const char *view_state_name(const struct flow_rec *rec);
+/* The order of states within a protocol, by the name shown: flows of one
+ * name sort together (ICMP: by type, then code). */
+uint32_t view_state_rank(const struct flow_rec *rec);
 const char *view_sort_name(enum view_sort s);
 int view_sort_parse(const char *name);	/* -1 if unknown */
 
