@@ -112,6 +112,7 @@ struct flow_list {
 	bool fill;		/* this scan fills an empty table */
 	struct flow **hint, **next_hint;
 	size_t hint_n, next_n, hint_cap, hint_pos;
+	uint64_t last_scan_t;	/* when the last complete scan began */
 };
 
 static struct flow *slab_alloc(struct flow_list *fl)
@@ -569,8 +570,10 @@ void flow_list_abort_scan(struct flow_list *fl)
 
 /* After a full dump: every flow the dump did not show is gone from the
  * kernel (its DESTROY event may have been lost in an overrun), so close
- * it; and remove flows closed at or before reap_before.  One walk for
- * both: on a big table each walk is a cache miss per flow. */
+ * it; and remove flows closed at or before reap_before and before the
+ * previous scan began, so that every closed flow is still there after
+ * one scan, when readers refresh.  One walk for all: on a big table each
+ * walk is a cache miss per flow. */
 size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now,
 			  uint64_t reap_before)
 {
@@ -578,6 +581,10 @@ size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now,
 	size_t n = 0, gone = 0, pos = 0;
 	struct flow **t;
 	uint64_t c;
+
+	if (reap_before > fl->last_scan_t)
+		reap_before = fl->last_scan_t;
+	fl->last_scan_t = now;
 
 	/* Only flows this dump saw are hints, and those are not reaped
 	 * below (seeing a flow reopens it), so no hint can dangle. */

@@ -113,7 +113,8 @@ static void test_lifecycle(void)
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
 	o.hide_closed = false;
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 2);
-	/* the next scans remove it once it was closed long enough */
+	/* the next scans remove it once it was closed long enough, and
+	 * only after one scan more */
 	scan = flow_list_begin_scan(fl);
 	flow_list_update(fl, &a, 6 * SEC);
 	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 4 * SEC) == 0);
@@ -123,14 +124,15 @@ static void test_lifecycle(void)
 	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 5 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 1);
 
-	/* DESTROY event: closed at once, gone after the next scan's reap,
-	 * but not one that the same scan closes */
-	CHECK(flow_list_close(fl, &a, 6 * SEC) == 0);
+	/* DESTROY event: closed at once, kept through the next scan (the
+	 * screen shows it dimmed), gone after the one after */
+	CHECK(flow_list_close(fl, &a, 6 * SEC + 1) == 0);
 	CHECK(flow_list_close(fl, &b, 6 * SEC) == -ENOENT);
 	scan = flow_list_begin_scan(fl);
-	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 5 * SEC) == 0);
+	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 7 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 1);
-	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 6 * SEC) == 0);
+	scan = flow_list_begin_scan(fl);
+	CHECK(flow_list_end_scan(fl, scan, 8 * SEC, 8 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 0);
 	CHECK(flow_list_inserts(fl) == 2);
 
