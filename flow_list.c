@@ -15,18 +15,18 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu.h>
 #include <urcu/rculfhash.h>
 
 #include "flow_list.h"
+#include "flow_rate.h"
 
-/* Rates over about 10 s and 40 s, as iftop shows next to the 2 s one. */
-#define WINDOW_SHORT_NS	10000000000.0
-#define WINDOW_LONG_NS	40000000000.0
-/* Two dumps closer than this give no useful rate (e.g. a kicked dump). */
-#define RATE_MIN_DT_NS	200000000ull
+/* flow.flags: FLOW_RATE_F_* below this bit, and: */
+#define FLOW_F_EVENT	0x80u	/* made by an event: its first counters
+				 * count (it began after we started) */
 
 struct owner_box {
 	struct flow_owner o;
@@ -51,20 +51,19 @@ struct flow {
 	_Atomic uint32_t have, status, timeout;
 	_Atomic uint8_t state;
 	_Atomic uint8_t live;		/* in the table: readers may look */
-	bool moving;			/* writer only: some rate is not 0 */
+	uint8_t flags;			/* writer only: FLOW_F_*, rate bits */
+	_Atomic uint8_t rate_seq;	/* the rates' checkpoint number */
 	union {
 		struct {		/* writer only, while in the table */
 			uint32_t scan;
 			uint32_t dump_pos;	/* index in the last dump */
-			uint64_t prev_t;	/* counters stored at */
 		};
 		struct rcu_head rcu;	/* once removed: nobody writes */
 	};
 
-	/* line 2: what the screen reads (rates as float: 100k flows must
-	 * fit a small router's memory) */
-	_Atomic float rate_orig, rate_repl;
-	_Atomic float rate_orig_10, rate_repl_10, rate_orig_40, rate_repl_40;
+	/* line 2: what the screen reads (rates as a few 16-bit counts:
+	 * 262,144 flows must fit a small router's memory) */
+	struct flow_rate_cell rates;
 	_Atomic uint64_t closed_at;
 	uint64_t first_seen;
 	_Atomic uint64_t ts_start;
@@ -78,6 +77,11 @@ struct flow {
 	_Atomic(const struct geo_info *) geo_dst;
 	struct flow_list *list;		/* whose slab it came from */
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct flow) == 256, "a flow is four cache lines");
+_Static_assert(offsetof(struct flow, rates) == 128 &&
+	       offsetof(struct flow, repl) == 192,
+	       "each group on its own cache line");
 
 /* Flows come from 64 KiB slabs of 256: no malloc header between them, so
  * each flow is exactly four cache lines, and readers walk the table by
@@ -112,7 +116,10 @@ struct flow_list {
 	bool fill;		/* this scan fills an empty table */
 	struct flow **hint, **next_hint;
 	size_t hint_n, next_n, hint_cap, hint_pos;
+	bool timed;		/* this scan's time is on the rate clock */
+	bool measuring;		/* ... and its counters give rates */
 	uint64_t last_scan_t;	/* when the last complete scan began */
+	struct flow_rate_clock clock;
 };
 
 static struct flow *slab_alloc(struct flow_list *fl)
@@ -224,6 +231,7 @@ int flow_list_create(struct flow_list **out)
 	if (!fl)
 		return -ENOMEM;
 	pthread_mutex_init(&fl->slab_lock, NULL);
+	flow_rate_clock_init(&fl->clock);
 	fl->ht = cds_lfht_new(1u << 16, 1024, 0,
 			      CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 			      NULL);
@@ -310,61 +318,34 @@ void flow_list_destroy(struct flow_list *fl)
 	free(fl);
 }
 
-/* Store a rate and its ~10 s and ~40 s averages; true while any of them
- * is still above half a byte per second (below, they are set to 0, so an
- * idle flow settles and needs no more updates). */
-static bool store_rates(_Atomic float *now_r, _Atomic float *r10,
-			_Atomic float *r40, double rate, double dt_ns)
-{
-	double a10 = dt_ns / WINDOW_SHORT_NS, a40 = dt_ns / WINDOW_LONG_NS;
-	double o10 = atomic_load_explicit(r10, memory_order_relaxed);
-	double o40 = atomic_load_explicit(r40, memory_order_relaxed);
-	double n10, n40;
-
-	if (a10 > 1.0)
-		a10 = 1.0;
-	if (a40 > 1.0)
-		a40 = 1.0;
-	n10 = o10 + (rate - o10) * a10;
-	n40 = o40 + (rate - o40) * a40;
-	if (n10 < 0.5)
-		n10 = 0;
-	if (n40 < 0.5)
-		n40 = 0;
-	atomic_store_explicit(now_r, rate, memory_order_relaxed);
-	atomic_store_explicit(r10, n10, memory_order_relaxed);
-	atomic_store_explicit(r40, n40, memory_order_relaxed);
-	return rate > 0 || n10 > 0 || n40 > 0;
-}
-
-/* The previous counters are the stored ones: rates need no more state
- * than the time they were stored. */
-static void update_counters(struct flow *f, const struct flow_rec *r,
-			    uint64_t now)
+/* The counters a dump (or a destroy event) brings: the bytes since the
+ * stored ones feed the rates.  A flow first seen in a dump moved its
+ * first bytes before we looked, at a time we do not know: those are not
+ * counted.  A kicked dump right after another takes no counters. */
+static void update_counters(struct flow_list *fl, struct flow *f,
+			    const struct flow_rec *r)
 {
 	uint64_t ob = atomic_load_explicit(&f->orig_bytes, memory_order_relaxed);
 	uint64_t rb = atomic_load_explicit(&f->repl_bytes, memory_order_relaxed);
-	uint64_t dt = now - f->prev_t;
-	double ro, rr;
+	bool first = !(atomic_load_explicit(&f->have, memory_order_relaxed) &
+		       FLOW_HAVE_COUNTERS);
+	uint64_t moved[2] = { 0, 0 };
 
-	if (f->prev_t && (now <= f->prev_t || dt < RATE_MIN_DT_NS))
-		return;	/* a kicked dump right after another: keep the old */
-	if (f->prev_t && (r->orig_bytes != ob || r->repl_bytes != rb ||
-			  f->moving)) {
-		/* Counters only grow; a smaller value means the identity was
-		 * reused, so start over rather than show a huge rate. */
-		ro = r->orig_bytes >= ob ?
-		     (double)(r->orig_bytes - ob) * 1e9 / dt : 0;
-		rr = r->repl_bytes >= rb ?
-		     (double)(r->repl_bytes - rb) * 1e9 / dt : 0;
-		f->moving = store_rates(&f->rate_orig, &f->rate_orig_10,
-					&f->rate_orig_40, ro, dt) |
-			    store_rates(&f->rate_repl, &f->rate_repl_10,
-					&f->rate_repl_40, rr, dt);
+	if (fl->in_scan && !fl->measuring && !first)
+		return;
+	if (!first || (f->flags & FLOW_F_EVENT)) {
+		/* Counters only grow; a smaller value means the identity
+		 * was reused: start over rather than show a huge rate. */
+		moved[0] = r->orig_bytes >= ob ? r->orig_bytes - ob : 0;
+		moved[1] = r->repl_bytes >= rb ? r->repl_bytes - rb : 0;
 	}
-	/* An idle flow whose rates are all zero is not touched beyond this
-	 * cache line: most of a big table is idle. */
-	f->prev_t = now;
+	if (fl->in_scan && fl->measuring && !moved[0] && !moved[1])
+		flow_rate_idle(&f->rates, &f->rate_seq, &f->flags, &fl->clock);
+	else if (moved[0] || moved[1] || (fl->in_scan && fl->measuring))
+		flow_rate_add(&f->rates, &f->rate_seq, &f->flags, &fl->clock,
+			      moved, fl->in_scan && fl->measuring);
+	/* An idle flow is not touched beyond this cache line: most of a
+	 * big table is idle. */
 	if (r->orig_bytes != ob)
 		atomic_store_explicit(&f->orig_bytes, r->orig_bytes,
 				      memory_order_relaxed);
@@ -377,8 +358,8 @@ static void update_counters(struct flow *f, const struct flow_rec *r,
 			      memory_order_relaxed);
 }
 
-static void store_mutable(struct flow *f, const struct flow_rec *r,
-			  uint64_t now)
+static void store_mutable(struct flow_list *fl, struct flow *f,
+			  const struct flow_rec *r)
 {
 	uint32_t have = atomic_load_explicit(&f->have, memory_order_relaxed);
 
@@ -395,7 +376,7 @@ static void store_mutable(struct flow *f, const struct flow_rec *r,
 		atomic_store_explicit(&f->ts_start, r->ts_start,
 				      memory_order_relaxed);
 	if (r->have & FLOW_HAVE_COUNTERS)
-		update_counters(f, r, now);
+		update_counters(fl, f, r);
 	if (r->status)
 		atomic_store_explicit(&f->status, r->status,
 				      memory_order_relaxed);
@@ -485,6 +466,14 @@ static struct flow *flow_new(struct flow_list *fl, const struct flow_rec *r,
 	return f;
 }
 
+/* The scan's time, from its first entry (or its end, if empty): the rate
+ * clock ticks, unless the scan comes too soon after the last. */
+static void scan_time(struct flow_list *fl, uint64_t now)
+{
+	fl->measuring = flow_rate_clock_dump(&fl->clock, now);
+	fl->timed = true;
+}
+
 /* Insert or refresh the flow rec describes.  Returns 1 if it is new, 0 if
  * it was known, -ENOMEM. */
 int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
@@ -493,6 +482,8 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 	struct flow *f;
 	int added = 0;
 
+	if (fl->in_scan && !fl->timed)
+		scan_time(fl, now);
 	rcu_read_lock();
 	/* Filling an empty table, nothing can be found: skip the lookups
 	 * (half the cost of the first dump, which the screen waits for).
@@ -508,7 +499,9 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 			rcu_read_unlock();
 			return -ENOMEM;
 		}
-		store_mutable(f, r, now);
+		if (!fl->in_scan)
+			f->flags |= FLOW_F_EVENT;
+		store_mutable(fl, f, r);
 		f->scan = fl->scan;
 		/* The only writer has just looked it up: a plain add, not
 		 * add_unique's second lookup (a 100k-entry first dump is
@@ -521,7 +514,7 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 		added = 1;
 	}
 	if (!added) {
-		store_mutable(f, r, now);
+		store_mutable(fl, f, r);
 		f->scan = fl->scan;
 		if (atomic_load_explicit(&f->closed_at, memory_order_relaxed))
 			atomic_store(&f->closed_at, 0);
@@ -542,7 +535,7 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *r,
 	rcu_read_lock();
 	f = lookup(fl, r);
 	if (f) {
-		store_mutable(f, r, now);
+		store_mutable(fl, f, r);
 		if (!atomic_load_explicit(&f->closed_at, memory_order_relaxed))
 			atomic_store(&f->closed_at, now ? now : 1);
 		ret = 0;
@@ -554,6 +547,7 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *r,
 uint32_t flow_list_begin_scan(struct flow_list *fl)
 {
 	fl->in_scan = true;
+	fl->timed = false;
 	fl->fill = atomic_load(&fl->count) == 0;
 	fl->hint_pos = 0;
 	fl->next_n = 0;
@@ -582,6 +576,8 @@ size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan, uint64_t now,
 	struct flow **t;
 	uint64_t c;
 
+	if (!fl->timed)
+		scan_time(fl, now);
 	if (reap_before > fl->last_scan_t)
 		reap_before = fl->last_scan_t;
 	fl->last_scan_t = now;
@@ -666,6 +662,39 @@ int flow_list_for_each(struct flow_list *fl, flow_visit_fn fn, void *arg)
 
 #define LD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
+/* Most of a big table is idle: its 24 bytes say so, without the clock. */
+static bool rates_zero(const struct flow_rate_cell *rc)
+{
+	unsigned any = 0;
+
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < 2 + FLOW_RATE_BINS; i++)
+			any |= LD(rc->v[d][i]);
+	return !any;
+}
+
+static void snapshot_rates(const struct flow *f, struct flow_row *row)
+{
+	struct flow_rate_time t;
+	double now[2], w10[2], w40[2];
+
+	if (rates_zero(&f->rates)) {
+		row->rate_orig = row->rate_repl = 0;
+		row->rate_orig_10 = row->rate_repl_10 = 0;
+		row->rate_orig_40 = row->rate_repl_40 = 0;
+		return;
+	}
+	flow_rate_clock_read(&f->list->clock, &t);
+	flow_rate_get(&f->rates, LD(f->rate_seq), f->first_seen, &t,
+		      now, w10, w40);
+	row->rate_orig = now[0];
+	row->rate_repl = now[1];
+	row->rate_orig_10 = w10[0];
+	row->rate_repl_10 = w10[1];
+	row->rate_orig_40 = w40[0];
+	row->rate_repl_40 = w40[1];
+}
+
 void flow_snapshot(const struct flow *f, struct flow_row *row)
 {
 	struct flow_rec *r = &row->rec;
@@ -695,12 +724,7 @@ void flow_snapshot(const struct flow *f, struct flow_row *row)
 
 	row->first_seen = f->first_seen;
 	row->closed_at = LD(f->closed_at);
-	row->rate_orig = LD(f->rate_orig);
-	row->rate_repl = LD(f->rate_repl);
-	row->rate_orig_10 = LD(f->rate_orig_10);
-	row->rate_repl_10 = LD(f->rate_repl_10);
-	row->rate_orig_40 = LD(f->rate_orig_40);
-	row->rate_repl_40 = LD(f->rate_repl_40);
+	snapshot_rates(f, row);
 	ob = atomic_load_explicit(&f->owner, memory_order_acquire);
 	if (ob) {
 		row->owner = ob->o;

@@ -72,8 +72,8 @@ struct flow_row {
 	uint64_t first_seen;		/* CLOCK_MONOTONIC ns */
 	uint64_t closed_at;		/* CLOCK_MONOTONIC ns, 0 if alive */
 	double rate_orig, rate_repl;	/* bytes/s over the last interval */
-	double rate_orig_10, rate_repl_10; /* ~10 s average */
-	double rate_orig_40, rate_repl_40; /* ~40 s average */
+	double rate_orig_10, rate_repl_10; /* ... the last 10 s, and */
+	double rate_orig_40, rate_repl_40; /* 40 s (see flow_rate.h) */
 	struct flow_owner owner;
 	const struct geo_info *geo_src, *geo_dst; /* NULL: unknown */
 	const void *handle;		/* the flow, only as an identity */

@@ -39,7 +39,7 @@ enum view_sort {
 	SORT__COUNT
 };
 
-/* Rates over the last interval, ~10 s and ~40 s (as iftop's 2/10/40 s). */
+/* Rates over the last interval, 10 s and 40 s (as iftop's 2/10/40 s). */
 #define VIEW_RATE_NOW	0
 #define VIEW_RATE_10S	1
 #define VIEW_RATE_40S	2

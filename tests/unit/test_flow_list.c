@@ -41,11 +41,28 @@ static struct flow_rec mk(uint32_t id, uint8_t proto, int family, int k)
 	return r;
 }
 
+/* One full dump at t of the n flows in r. */
+static void dump_at(struct flow_list *fl, struct flow_rec *r, int n,
+		    uint64_t t)
+{
+	uint32_t scan = flow_list_begin_scan(fl);
+
+	for (int i = 0; i < n; i++)
+		flow_list_update(fl, &r[i], t);
+	flow_list_end_scan(fl, scan, t, 0);
+}
+
+static bool near(double got, double want)
+{
+	return got > want - 0.1 && got < want + 0.1;
+}
+
 static void test_lifecycle(void)
 {
 	struct flow_list *fl;
-	struct flow_rec a = mk(1, IPPROTO_TCP, AF_INET, 1);
-	struct flow_rec b = mk(2, IPPROTO_UDP, AF_INET6, 2);
+	struct flow_rec ab[2] = { mk(1, IPPROTO_TCP, AF_INET, 1),
+				  mk(2, IPPROTO_UDP, AF_INET6, 2) };
+	struct flow_rec *a = &ab[0], *b = &ab[1];
 	struct view_opts o;
 	struct flow_row rows[8];
 	size_t n, total;
@@ -55,45 +72,52 @@ static void test_lifecycle(void)
 	view_opts_default(&o);
 	o.protos = VIEW_ALL_PROTOS;
 
-	CHECK(flow_list_update(fl, &a, 1 * SEC) == 1);
-	CHECK(flow_list_update(fl, &b, 1 * SEC) == 1);
-	CHECK(flow_list_update(fl, &a, 1 * SEC) == 0);	/* known */
+	CHECK(flow_list_update(fl, a, 1 * SEC) == 1);
+	CHECK(flow_list_update(fl, b, 1 * SEC) == 1);
+	CHECK(flow_list_update(fl, a, 1 * SEC) == 0);	/* known */
 	CHECK(flow_list_count(fl) == 2);
+	dump_at(fl, ab, 2, 1 * SEC);
 
 	/* rates: 1000 bytes more in 2 s is 500 B/s */
-	a.orig_bytes = 1000;
-	a.repl_bytes = 4000;
-	CHECK(flow_list_update(fl, &a, 3 * SEC) == 0);
+	a->orig_bytes = 1000;
+	a->repl_bytes = 4000;
+	dump_at(fl, ab, 2, 3 * SEC);
 	total = view_flows(fl, &o, 0, 8, rows, &n);
 	CHECK(total == 2 && n == 2);
 	CHECK(rows[0].rec.id == 1);	/* busiest first */
-	CHECK(rows[0].rate_orig > 499.9 && rows[0].rate_orig < 500.1);
-	CHECK(rows[0].rate_repl > 1999.9 && rows[0].rate_repl < 2000.1);
+	CHECK(near(rows[0].rate_orig, 500) && near(rows[0].rate_repl, 2000));
 	CHECK(rows[0].rec.orig_bytes == 1000);
+	/* the windows: the same bytes over the 2 s the flow was seen */
+	CHECK(near(rows[0].rate_orig_10, 500) &&
+	      near(rows[0].rate_orig_40, 500));
+	CHECK(near(rows[0].rate_repl_10, 2000) &&
+	      near(rows[0].rate_repl_40, 2000));
 
-	/* averages: 10 s and 40 s windows move part of the way */
-	CHECK(rows[0].rate_orig_10 > 99.9 && rows[0].rate_orig_10 < 100.1);
-	CHECK(rows[0].rate_orig_40 > 24.9 && rows[0].rate_orig_40 < 25.1);
-
-	/* a dump right after another gives no rate: kept */
-	a.orig_bytes = 2000;
-	flow_list_update(fl, &a, 3 * SEC + 1000);
+	/* a dump right after another takes no counters: rates kept */
+	a->orig_bytes = 2000;
+	dump_at(fl, ab, 2, 3 * SEC + 1000);
 	view_flows(fl, &o, 0, 8, rows, &n);
-	CHECK(rows[0].rate_orig > 499.9 && rows[0].rate_orig < 500.1);
+	CHECK(near(rows[0].rate_orig, 500) && rows[0].rec.orig_bytes == 1000);
+	/* the next dump does */
+	dump_at(fl, ab, 2, 4 * SEC);
+	view_flows(fl, &o, 0, 8, rows, &n);
+	CHECK(near(rows[0].rate_orig, 1000) && near(rows[0].rate_orig_10,
+						     2000 / 3.0));
 
 	/* idle for five minutes of dumps: every rate settles at 0 */
-	for (int t = 4; t < 304; t++)
-		flow_list_update(fl, &a, (uint64_t)t * SEC);
+	for (int t = 5; t < 304; t++)
+		dump_at(fl, ab, 2, (uint64_t)t * SEC);
 	o.sort = SORT_PORT;	/* a (sport 10001) before b (10002) */
 	view_flows(fl, &o, 0, 8, rows, &n);
 	CHECK(rows[0].rec.id == 1 && rows[0].rate_orig == 0 &&
 	      rows[0].rate_orig_10 == 0 && rows[0].rate_orig_40 == 0);
 	/* and moves again with traffic */
-	a.orig_bytes += 640;
-	flow_list_update(fl, &a, 304 * SEC);
+	a->orig_bytes += 640;
+	dump_at(fl, ab, 2, 304 * SEC);
 	view_flows(fl, &o, 0, 8, rows, &n);
-	CHECK(rows[0].rec.id == 1 && rows[0].rate_orig > 639.9 &&
-	      rows[0].rate_orig < 640.1);
+	CHECK(rows[0].rec.id == 1 && near(rows[0].rate_orig, 640) &&
+	      near(rows[0].rate_orig_10, 64) &&
+	      near(rows[0].rate_orig_40, 16));
 	o.sort = SORT_RATE;
 
 	/* family and protocol choices */
@@ -104,44 +128,43 @@ static void test_lifecycle(void)
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 2);
 	o.protos = VIEW_ALL_PROTOS;
 
-	/* a scan that does not see b closes it; reap removes it later */
+	/* a scan that does not see b closes it */
 	scan = flow_list_begin_scan(fl);
-	flow_list_update(fl, &a, 5 * SEC);
-	CHECK(flow_list_end_scan(fl, scan, 5 * SEC, 0) == 1);
+	flow_list_update(fl, a, 305 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 305 * SEC, 0) == 1);
 	CHECK(flow_list_count(fl) == 2);
 	o.hide_closed = true;
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
 	o.hide_closed = false;
 	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 2);
-	/* the next scans remove it once it was closed long enough, and
-	 * only after one scan more */
+	/* reaped once closed long enough, and only after a scan more */
 	scan = flow_list_begin_scan(fl);
-	flow_list_update(fl, &a, 6 * SEC);
-	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 4 * SEC) == 0);
+	flow_list_update(fl, a, 306 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 306 * SEC, 304 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 2);	/* not yet */
 	scan = flow_list_begin_scan(fl);
-	flow_list_update(fl, &a, 6 * SEC);
-	CHECK(flow_list_end_scan(fl, scan, 6 * SEC, 5 * SEC) == 0);
+	flow_list_update(fl, a, 307 * SEC);
+	CHECK(flow_list_end_scan(fl, scan, 307 * SEC, 305 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 1);
 
 	/* DESTROY event: closed at once, kept through the next scan (the
 	 * screen shows it dimmed), gone after the one after */
-	CHECK(flow_list_close(fl, &a, 6 * SEC + 1) == 0);
-	CHECK(flow_list_close(fl, &b, 6 * SEC) == -ENOENT);
+	CHECK(flow_list_close(fl, a, 307 * SEC + 1) == 0);
+	CHECK(flow_list_close(fl, b, 307 * SEC) == -ENOENT);
 	scan = flow_list_begin_scan(fl);
-	CHECK(flow_list_end_scan(fl, scan, 7 * SEC, 7 * SEC) == 0);
+	CHECK(flow_list_end_scan(fl, scan, 308 * SEC, 308 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 1);
 	scan = flow_list_begin_scan(fl);
-	CHECK(flow_list_end_scan(fl, scan, 8 * SEC, 8 * SEC) == 0);
+	CHECK(flow_list_end_scan(fl, scan, 309 * SEC, 309 * SEC) == 0);
 	CHECK(flow_list_count(fl) == 0);
 	CHECK(flow_list_inserts(fl) == 2);
 
 	/* same tuple, new id: a different flow */
-	a.id = 99;
-	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
+	a->id = 99;
+	CHECK(flow_list_update(fl, a, 310 * SEC) == 1);
 	CHECK(flow_list_inserts(fl) == 3);
-	a.id = 1;
-	CHECK(flow_list_update(fl, &a, 7 * SEC) == 1);
+	a->id = 1;
+	CHECK(flow_list_update(fl, a, 310 * SEC) == 1);
 	CHECK(flow_list_count(fl) == 2);
 	flow_list_destroy(fl);
 }
