@@ -1,22 +1,26 @@
 # flowtop Makefile: ./configure writes config.mk, then make.
--include config.mk
+# CONFIG names another configuration (make cross-check uses one per host).
+CONFIG ?= config.mk
+-include $(CONFIG)
 
 VERSION = 0.1.0
 O ?= build
 CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+SBINDIR ?= $(EXEC_PREFIX)/sbin
 SYSCONFDIR ?= $(PREFIX)/etc
-MANDIR ?= $(PREFIX)/share/man
-BINDIR = $(PREFIX)/sbin
+DATAROOTDIR ?= $(PREFIX)/share
+MANDIR ?= $(DATAROOTDIR)/man
 CONFDIR = $(SYSCONFDIR)/flowtop
-COMPLETIONDIR = $(PREFIX)/share/bash-completion/completions
-ZSHDIR = $(PREFIX)/share/zsh/vendor-completions
+COMPLETIONDIR = $(DATAROOTDIR)/bash-completion/completions
+ZSHDIR = $(DATAROOTDIR)/zsh/vendor-completions
 
 WARN = -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) \
 	-DFLOWTOP_VERSION='"$(VERSION)"' -DFLOWTOP_CONFDIR='"$(CONFDIR)"' \
-	$(CFLAGS) $(EXTRA_CFLAGS)
+	$(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_CFLAGS)
 
 # Every module but main goes into a library the unit tests link against.
@@ -31,17 +35,18 @@ BENCH_BINS = $(BENCH_SRCS:tests/bench/%.c=$(O)/bench/%)
 
 all: flowtop
 
-config.mk:
-	@echo "no config.mk: run ./configure first" >&2; exit 1
+$(CONFIG):
+	@echo "no $(CONFIG): run ./configure first" >&2; exit 1
 
-flowtop: $(O)/flowtop.o $(O)/libflowtop.a
+# $(O)/flowtop: the same, for a build directory of its own (cross-check).
+flowtop $(O)/flowtop: $(O)/flowtop.o $(O)/libflowtop.a
 	$(CC) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(O)/libflowtop.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
-$(O)/%.o: %.c $(wildcard *.h) config.mk
+$(O)/%.o: %.c $(wildcard *.h) $(CONFIG)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -76,9 +81,9 @@ bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
 	@sh tests/bench/run.sh $(O)
 
 install: flowtop
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(CONFDIR) \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(ZSHDIR)
-	install -m 0755 flowtop $(DESTDIR)$(BINDIR)/flowtop
+	install -m 0755 flowtop $(DESTDIR)$(SBINDIR)/flowtop
 	for f in etc/*.conf; do \
 		install -m 0644 $$f $(DESTDIR)$(CONFDIR)/$${f#etc/}; done
 	install -m 0644 man/flowtop.8 $(DESTDIR)$(MANDIR)/man8/flowtop.8
@@ -88,7 +93,7 @@ install: flowtop
 		etc/completion/_flowtop $(DESTDIR)$(ZSHDIR)/_flowtop; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/flowtop $(DESTDIR)$(MANDIR)/man8/flowtop.8 \
+	rm -f $(DESTDIR)$(SBINDIR)/flowtop $(DESTDIR)$(MANDIR)/man8/flowtop.8 \
 		$(DESTDIR)$(COMPLETIONDIR)/flowtop $(DESTDIR)$(ZSHDIR)/_flowtop
 	for f in etc/*.conf; do rm -f $(DESTDIR)$(CONFDIR)/$${f#etc/}; done
 	-rmdir $(DESTDIR)$(CONFDIR)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, then the
-# real-kernel and terminal tests (root).  Prints one total line
-# "all: N passed, N failed[, N skipped]" and fails if anything failed.
+# run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the build
+# tests (tests/build), then the real-kernel and terminal tests (root).
+# Prints one total line "all: N passed, N failed[, N skipped]" and fails
+# if anything failed.
 O=${1:-build}
 pass=0 fail=0 skip=0
 log=$(mktemp -d)
@@ -33,6 +34,11 @@ step() {	# name command...: run, show, count; a crash counts as a failure
 
 step unit sh tests/run-unit.sh "$O"
 step unit-sanitize make -s check-sanitize
+# configure, install: the build as packagers use it (no root needed)
+for t in tests/build/*.sh; do
+	[ -x "$t" ] || continue
+	step "$(basename "$t" .sh)" env T_BUILD="$O" "$t"
+done
 
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: integration tests need root (network namespaces, conntrack)"
