@@ -15,7 +15,10 @@ DATAROOTDIR ?= $(PREFIX)/share
 MANDIR ?= $(DATAROOTDIR)/man
 CONFDIR = $(SYSCONFDIR)/flowtop
 COMPLETIONDIR = $(DATAROOTDIR)/bash-completion/completions
-ZSHDIR = $(DATAROOTDIR)/zsh/vendor-completions
+# zsh looks in vendor-completions only under /usr (Debian's fpath, where
+# the package installs) and in site-functions under its own prefix.
+ZSH_USR = $(filter /usr /usr/,$(PREFIX))
+ZSHDIR = $(DATAROOTDIR)/zsh/$(if $(ZSH_USR),vendor-completions,site-functions)
 
 WARN = -Wall -Wextra -Wno-unused-parameter
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) \
