@@ -53,7 +53,7 @@ $(O)/%.o: %.c $(wildcard *.h) $(CONFIG)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(O)/tests/%: tests/unit/%.c tests/unit/check.h $(O)/libflowtop.a
+$(O)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(O)/libflowtop.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -I. -o $@ $< $(O)/libflowtop.a $(ALL_LDFLAGS) $(PKG_LIBS)
 

@@ -19,6 +19,7 @@
 #include <linux/sock_diag.h>
 
 #include "check.h"
+#include "nl_order.h"
 #include "proc_lookup.h"
 
 #ifndef IPPROTO_UDPLITE
@@ -500,9 +501,14 @@ static int replay(const char *path)
 	if (!f)
 		return -errno;
 	while (!err && fread(&h, sizeof(h), 1, f) == 1) {
+		/* Recorded on x86: lengths and headers little-endian. */
+		h.len = le32toh(h.len);
 		buf = malloc(h.len ? h.len : 1);
 		if (!buf || fread(buf, 1, h.len, f) != h.len)
 			err = -EIO;
+		else if (nl_rec_to_host(buf, h.len, h.l4proto ?
+					NL_REC_SOCK_DIAG : NL_REC_RTM_ADDR))
+			err = -EBADMSG;
 		else
 			err = proc_lookup_feed(h.l4proto, buf, h.len);
 		free(buf);
