@@ -80,6 +80,13 @@ check-sanitize:
 check: flowtop $(UNIT_BINS) $(TOOL_BINS)
 	@sh tests/run-all.sh $(O)
 
+# Cross-build for HOST (a GNU triplet: aarch64-linux-gnu, s390x-linux-gnu)
+# in build-HOST and run the unit tests there under qemu-user.
+cross-check:
+	@test -n "$(HOST)" || { echo "usage: make cross-check HOST=triplet" >&2; \
+		exit 1; }
+	@sh tests/cross.sh $(HOST)
+
 bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
 	@sh tests/bench/run.sh $(O)
 
@@ -102,10 +109,11 @@ uninstall:
 	-rmdir $(DESTDIR)$(CONFDIR)
 
 clean:
-	rm -rf $(O) build-san flowtop
+	rm -rf $(O) build-san build-*-linux-gnu* flowtop
 
 distclean: clean
 	rm -f config.mk
 
-.PHONY: all unit unit-bins tools check check-sanitize bench install uninstall clean distclean
+.PHONY: all unit unit-bins tools check check-sanitize cross-check bench \
+	install uninstall clean distclean
 .SECONDARY:

@@ -1,6 +1,7 @@
 #!/bin/sh
 # run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the build
-# tests (tests/build), then the real-kernel and terminal tests (root).
+# tests (tests/build), the unit tests cross-built for arm64 and s390x
+# (tests/cross.sh), then the real-kernel and terminal tests (root).
 # Prints one total line "all: N passed, N failed[, N skipped]" and fails
 # if anything failed.
 O=${1:-build}
@@ -38,6 +39,10 @@ step unit-sanitize make -s check-sanitize
 for t in tests/build/*.sh; do
 	[ -x "$t" ] || continue
 	step "$(basename "$t" .sh)" env T_BUILD="$O" "$t"
+done
+# the unit tests cross-built for arm64 and big-endian s390x, under qemu
+for h in aarch64-linux-gnu s390x-linux-gnu; do
+	step "cross-$h" sh tests/cross.sh "$h"
 done
 
 if [ "$(id -u)" != 0 ]; then

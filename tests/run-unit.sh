@@ -1,10 +1,11 @@
 #!/bin/sh
 # Run every unit test binary in $1/tests; print one total line.
+# T_RUN, if set, runs them (tests/cross.sh: qemu-aarch64 ...).
 O=${1:-build}
 pass=0 fail=0 bad=0
 for t in "$O"/tests/test_*; do
 	[ -x "$t" ] || continue
-	out=$("$t" 2>&1); rc=$?
+	out=$($T_RUN "$t" 2>&1); rc=$?
 	printf '%s\n' "$out"
 	line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	p=$(printf '%s\n' "$line" | awk '{ for (i = 2; i <= NF; i++)
