@@ -447,8 +447,15 @@ static void test_thread(void)
 	CHECK(st.loads == 2);
 	CHECK(st.leases == 1);
 	CHECK(st.leases_err == 0);
-	CHECK(st.neigh_err == 0);
-	CHECK(st.dumps >= 2);
+	/* qemu-user (tests/cross.sh sets FLOWTOP_TEST_QEMU) translates no
+	 * RTM_GETNEIGH: send() fails, the live dump cannot be checked. */
+	if (getenv("FLOWTOP_TEST_QEMU") && st.neigh_err == -EOPNOTSUPP) {
+		printf("note: under %s the kernel's neighbour table cannot "
+		       "be dumped, not checked\n", getenv("FLOWTOP_TEST_QEMU"));
+	} else {
+		CHECK(st.neigh_err == 0);
+		CHECK(st.dumps >= 2);
+	}
 	CHECK_STR(st.path, path);
 	/* Gone: the leases go too. */
 	unlink(path);
