@@ -162,6 +162,7 @@ static void ui_fini(struct ui *u)
 		filter_free(u->fown);
 	free(u->rows);
 	free(u->groups);
+	free(u->devs);
 	free(u->cells);
 }
 

@@ -17,6 +17,7 @@ static const char *const ui_config_modes[VIEW__COUNT] = {
 	[VIEW_FLOWS] = "flows",
 	[VIEW_PROCESSES] = "processes",
 	[VIEW_REMOTE] = "remote",
+	[VIEW_DEVICES] = "devices",
 };
 
 static const struct {

@@ -16,6 +16,7 @@ static bool ui_grow(struct ui *u, size_t want)
 {
 	struct flow_row *r;
 	struct view_group *g;
+	struct view_device_info *d;
 
 	if (want <= u->cap)
 		return true;
@@ -27,6 +28,10 @@ static bool ui_grow(struct ui *u, size_t want)
 	if (!g)
 		return false;
 	u->groups = g;
+	d = realloc(u->devs, want * sizeof(*d));
+	if (!d)
+		return false;
+	u->devs = d;
 	u->cap = want;
 	return true;
 }
@@ -35,6 +40,8 @@ enum view_group_kind ui_group_kind(const struct ui *u)
 {
 	if (u->o->mode == VIEW_PROCESSES)
 		return GROUP_PROCESS;
+	if (u->o->mode == VIEW_DEVICES)
+		return GROUP_DEVICE;
 	return u->prefs.remote_country ? GROUP_COUNTRY : GROUP_HOST;
 }
 
@@ -43,6 +50,9 @@ static size_t ui_query(struct ui *u, size_t first, size_t max, size_t *n)
 	*n = 0;
 	if (u->o->mode == VIEW_FLOWS)
 		return view_flows(u->ctx->fl, u->o, first, max, u->rows, n);
+	if (u->o->mode == VIEW_DEVICES)
+		return view_devices(u->ctx->fl, u->o, first, max, u->groups,
+				    u->devs, n);
 	return view_groups(u->ctx->fl, u->o, ui_group_kind(u), first, max,
 			   u->groups, n);
 }

@@ -46,6 +46,8 @@ const char *ui_mode_name(const struct ui *u)
 	if (u->o->mode == VIEW_REMOTE)
 		return u->prefs.remote_country ? "Remote countries" :
 		       "Remote hosts";
+	if (u->o->mode == VIEW_DEVICES)
+		return "Devices";
 	return "Flows";
 }
 
@@ -159,7 +161,7 @@ void ui_draw_status(struct ui *u)
 	int y = u->lines - 1, x = 0, w;
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	const char *hint = u->o->no_geoip ? NULL : u->ctx->geo_hint;
-	char t[UI_TEXT];
+	char t[UI_TEXT], lan[UI_TEXT];
 
 	if (u->msg[0] && util_now_mono() < u->msg_until) {
 		ui_text(u, y, 0, u->msg, u->attr[u->msg_err ? ST_ERROR :
@@ -167,6 +169,8 @@ void ui_draw_status(struct ui *u)
 		return;
 	}
 	u->msg[0] = '\0';
+	if (u->o->mode == VIEW_DEVICES)
+		hint = ui_devices_hint(lan, sizeof(lan));
 	if (hint && *hint)
 		nkeys = 2;	/* room for the hint */
 	for (i = 0; i < nkeys; i++) {

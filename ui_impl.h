@@ -31,7 +31,7 @@
 #define UI_CELL		256	/* bytes of one table cell */
 #define UI_TEXT		512	/* bytes of one line of text */
 #define UI_WIDE		1024	/* wide characters drawn at once */
-#define UI_MAXCOLS	14
+#define UI_MAXCOLS	16
 #define UI_HEAD		2	/* header lines above the column titles */
 #define UI_TOP		(UI_HEAD + 1)	/* first line of the table body */
 #define UI_HSTEP	8	/* columns per Left/Right */
@@ -98,6 +98,7 @@ struct ui {
 	/* A window of the sorted list: entries [first, first + n). */
 	struct flow_row *rows;
 	struct view_group *groups;
+	struct view_device_info *devs;	/* the Devices view's details */
 	size_t cap;
 	size_t first, n;
 	size_t total;		/* entries of the current view in all */
@@ -197,6 +198,13 @@ void ui_fetch(struct ui *u);
 
 /* ui_views.c */
 void ui_draw_table(struct ui *u);
+
+/* ui_devices.c */
+void ui_devices_begin(struct ui *u);
+void ui_device_cells(struct ui *u, int line, const struct view_group *g);
+void ui_device_flow_cell(struct ui *u, const struct flow_row *r, char *out,
+			 size_t len);
+const char *ui_devices_hint(char *buf, size_t len);
 
 /* ui_header.c */
 const char *ui_mode_name(const struct ui *u);

@@ -111,6 +111,14 @@ static unsigned ui_act_view(struct ui *u, int key)
 	return UI_R_REFETCH | UI_R_REDRAW;
 }
 
+/* One key to a router's question: which device uses the uplink. */
+static unsigned ui_act_devices(struct ui *u, int key)
+{
+	u->o->mode = u->o->mode == VIEW_DEVICES ? VIEW_FLOWS : VIEW_DEVICES;
+	ui_view_changed(u);
+	return UI_R_REFETCH | UI_R_REDRAW;
+}
+
 static unsigned ui_act_remote_kind(struct ui *u, int key)
 {
 	if (u->o->mode != VIEW_REMOTE) {
@@ -400,10 +408,12 @@ static const struct ui_action ui_actions[] = {
 	{ UI_FKEY(KEY_LEFT), "Left  Right", "scroll long lines sideways",
 	  ui_act_hscroll },
 	{ UI_FKEY(KEY_RIGHT), NULL, NULL, ui_act_hscroll },
-	{ '\t', "TAB  S-TAB", "next/previous view: Flows, Processes, Remote",
-	  ui_act_view },
+	{ '\t', "TAB  S-TAB", "next/previous view: Flows, Processes, Remote, "
+	  "Devices", ui_act_view },
 	{ UI_FKEY(KEY_BTAB), NULL, NULL, ui_act_view },
 	{ 'c', "c", "Remote view: by host or by country", ui_act_remote_kind },
+	{ 'L', "L", "Devices view (LAN hosts, as a router sees them) and back",
+	  ui_act_devices },
 	{ '\n', "Enter", "details of the selected flow (Processes, Remote: "
 	  "its flows)", ui_act_details },
 	{ '\r', NULL, NULL, ui_act_details },

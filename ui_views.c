@@ -18,7 +18,7 @@
 /* Columns of the Flows view, the long addresses last as htop's Command. */
 enum {
 	FC_PROC, FC_PROTO, FC_STATE, FC_AGE, FC_TXR, FC_RXR, FC_TX, FC_RX,
-	FC_PKTS, FC_GEO, FC_AS, FC_SRC, FC_DST, FC_NAT, FC__COUNT
+	FC_PKTS, FC_GEO, FC_AS, FC_DEV, FC_SRC, FC_DST, FC_NAT, FC__COUNT
 };
 
 static const struct ui_col ui_flow_cols[FC__COUNT] = {
@@ -33,6 +33,8 @@ static const struct ui_col ui_flow_cols[FC__COUNT] = {
 	[FC_PKTS] = { "PKTS TX/RX", 2, true, 0, 0, NULL, false },
 	[FC_GEO] = { "GEO", 5, false, 28, 0, NULL, false },
 	[FC_AS] = { "AS", 1, false, 28, 0, NULL, false },
+	/* A router's question: which device of the LAN made the flow. */
+	[FC_DEV] = { "DEVICE", 0, false, 20, 0, NULL, true },
 	[FC_SRC] = { "SOURCE", 0, false, 0, 21, NULL, false },
 	[FC_DST] = { "DESTINATION", 0, false, 0, 24, NULL, false },
 	[FC_NAT] = { "NAT", 0, false, 0, 1, NULL, true },
@@ -128,6 +130,7 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 		ui_as_text(view_remote_geo(r), ui_cell(u, line, FC_AS),
 			   UI_CELL);
 	}
+	ui_device_flow_cell(u, r, ui_cell(u, line, FC_DEV), UI_CELL);
 	ui_endpoint(u, rec->family, rec->l4proto, &rec->orig.src,
 		    rec->orig.sport, true, false, ui_cell(u, line, FC_SRC),
 		    UI_CELL);
@@ -159,7 +162,9 @@ static void ui_group_cells(struct ui *u, int line, const struct view_group *g)
 	enum view_group_kind kind = ui_group_kind(u);
 	char user[64];
 
-	if (kind == GROUP_PROCESS) {
+	if (kind == GROUP_DEVICE) {
+		ui_device_cells(u, line, g);
+	} else if (kind == GROUP_PROCESS) {
 		ui_group_common(u, line, g, PC_FLOWS, PC_TXR, PC_RXR, PC_TX,
 				PC_RX);
 		if (g->pid > 0)
@@ -273,9 +278,13 @@ void ui_draw_table(struct ui *u)
 	if (u->o->mode == VIEW_FLOWS) {
 		ui_table_begin(u, ui_flow_cols, FC__COUNT);
 		hide[FC_SRC] = !u->o->show_src;
+		/* The source column says it, with the port. */
+		hide[FC_DEV] = u->o->show_src;
 		/* Read as "source -> destination". */
 		if (u->o->show_src)
 			u->defs[FC_DST].sep = " -> ";
+	} else if (ui_group_kind(u) == GROUP_DEVICE) {
+		ui_devices_begin(u);
 	} else if (ui_group_kind(u) == GROUP_PROCESS) {
 		ui_table_begin(u, ui_proc_cols, PC__COUNT);
 	} else if (ui_group_kind(u) == GROUP_HOST) {

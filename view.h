@@ -48,6 +48,7 @@ enum view_mode {
 	VIEW_FLOWS,
 	VIEW_PROCESSES,
 	VIEW_REMOTE,
+	VIEW_DEVICES,
 	VIEW__COUNT
 };
 

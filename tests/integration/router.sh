@@ -155,7 +155,7 @@ t_check "leases= in the settings file names the laptop too" \
 if [ -n "${ROUTER_SHELL:-}" ]; then
 	# For debugging: ROUTER_SHELL=1 leaves a shell in the router.
 	echo "router namespace: $R, leases: $LEASES"
-	ip netns exec "$R" bash
+	LEASES=$LEASES ip netns exec "$R" bash
 fi
 
 t_done
