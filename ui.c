@@ -53,6 +53,9 @@ static void ui_draw(struct ui *u)
 		break;
 	}
 	curs_set(u->ov == OV_FILTER ? 1 : 0);
+	/* A hidden cursor need not be parked after each frame: bytes
+	 * saved on a slow link. */
+	leaveok(stdscr, u->ov != OV_FILTER);
 	refresh();
 }
 

@@ -9,34 +9,90 @@
 #include "util.h"
 #include "view.h"
 
-struct ui_flowpos {
-	int y, x, ymax;
+/*
+ * The header is one line.  Each part is shown from a level on and until
+ * another: the lowest level whose parts fit the width is drawn, so the
+ * less useful parts are shortened or left out first (a zero drop count,
+ * the version, the protocols that are off, ...).  What still does not fit
+ * at the last level is cut at the right edge.
+ */
+#define UI_HDR_MAX	40	/* parts of the header */
+#define UI_HDR_LEVELS	10
+
+struct ui_hdr {
+	int n;
+	struct {
+		char text[UI_TEXT / 2];
+		attr_t a;
+		int gap;		/* blanks before it, unless first */
+		int from, until;	/* shown at levels [from, until) */
+	} part[UI_HDR_MAX];
 };
 
-/* Add a segment to the header, wrapping to its next line when full; on
- * the last line what does not fit is cut (or left out when tiny). */
-static void ui_seg(struct ui *u, struct ui_flowpos *p, const char *s,
-		   attr_t a, int gap)
-{
-	int w = ui_width(s), room;
+/* The levels at which parts go (see struct ui_hdr), least useful first. */
+enum {
+	HL_ZERO_DROPS = 1,	/* "insert_failed 0 drop 0" */
+	HL_VERSION,		/* "flowtop 0.1.0" -> "flowtop" */
+	HL_PROTOS,		/* "TCP udp dccp ..." -> the ones on only */
+	HL_SORT_GROUPS,		/* "sort busiest" */
+	HL_CT_SHORT,		/* "ct 300/262144 (0%)" -> "ct 0%" */
+	HL_NAME,		/* "flowtop" */
+	HL_SORT_SHORT,		/* "sort rate desc" -> "rate desc" */
+	HL_FLAGS,		/* bits, rates 10s, active, +lo/dns */
+	HL_LAST,		/* the sort, the conntrack count */
+	HL_NEVER = UI_HDR_LEVELS
+};
 
-	if (p->y > p->ymax)
+static void ui_hdr_add(struct ui_hdr *h, const char *text, attr_t a,
+		       int gap, int from, int until)
+{
+	if (h->n >= UI_HDR_MAX)
 		return;
-	if (p->x && p->x + gap + w > u->cols && p->y < p->ymax) {
-		p->y++;
-		p->x = 0;
+	ui_fmt(h->part[h->n].text, sizeof(h->part[h->n].text), "%s", text);
+	h->part[h->n].a = a;
+	h->part[h->n].gap = gap;
+	h->part[h->n].from = from;
+	h->part[h->n].until = until;
+	h->n++;
+}
+
+static int ui_hdr_width(const struct ui_hdr *h, int level)
+{
+	int i, w = 0, first = 1;
+
+	for (i = 0; i < h->n; i++) {
+		if (level < h->part[i].from || level >= h->part[i].until)
+			continue;
+		w += (first ? 0 : h->part[i].gap) + ui_width(h->part[i].text);
+		first = 0;
 	}
-	if (p->x)
-		p->x += gap;
-	room = u->cols - p->x;
-	if (w > room) {
-		if (room >= 12)
-			ui_put(u, p->y, p->x, room, s, a, 0, false);
-		p->y++;
-		return;
+	return w;
+}
+
+static void ui_hdr_draw(struct ui *u, const struct ui_hdr *h)
+{
+	int level, i, x = 0, w, first = 1;
+
+	for (level = 0; level < UI_HDR_LEVELS - 1; level++)
+		if (ui_hdr_width(h, level) <= u->cols)
+			break;
+	for (i = 0; i < h->n && x < u->cols; i++) {
+		if (level < h->part[i].from || level >= h->part[i].until)
+			continue;
+		if (!first)
+			x += h->part[i].gap;
+		first = 0;
+		w = ui_width(h->part[i].text);
+		if (x + w > u->cols) {
+			/* A long filter: what fits of it, if worth it. */
+			if (u->cols - x >= 12)
+				ui_put(u, 0, x, u->cols - x, h->part[i].text,
+				       h->part[i].a, 0, false);
+			return;
+		}
+		ui_text(u, 0, x, h->part[i].text, h->part[i].a);
+		x += w;
 	}
-	ui_text(u, p->y, p->x, s, a);
-	p->x += w;
 }
 
 const char *ui_mode_name(const struct ui *u)
@@ -51,6 +107,26 @@ const char *ui_mode_name(const struct ui *u)
 	return "Flows";
 }
 
+/* The kernel's table: how full, red from 90%. */
+static void ui_hdr_ct(struct ui *u, struct ui_hdr *h)
+{
+	char buf[UI_TEXT];
+	uint64_t pct = u->st.ct_max ? u->st.ct_count * 100 / u->st.ct_max : 0;
+	attr_t a = u->attr[u->st.ct_max && u->st.ct_count * 10 >=
+			   u->st.ct_max * 9 ? ST_ERROR : ST_NORMAL];
+
+	if (!u->st.ct_max) {
+		ui_fmt(buf, sizeof(buf), "ct %" PRIu64, u->st.ct_count);
+		ui_hdr_add(h, buf, a, 2, 0, HL_LAST);
+		return;
+	}
+	ui_fmt(buf, sizeof(buf), "ct %" PRIu64 "/%" PRIu64 " (%" PRIu64
+	       "%%)", u->st.ct_count, u->st.ct_max, pct);
+	ui_hdr_add(h, buf, a, 2, 0, HL_CT_SHORT);
+	ui_fmt(buf, sizeof(buf), "ct %" PRIu64 "%%", pct);
+	ui_hdr_add(h, buf, a, 2, HL_CT_SHORT, HL_LAST);
+}
+
 /* Which way each sort goes before 'r': biggest numbers first, names A-Z. */
 static bool ui_sort_desc(enum view_sort s)
 {
@@ -58,7 +134,7 @@ static bool ui_sort_desc(enum view_sort s)
 	       s == SORT_DURATION;
 }
 
-void ui_draw_header(struct ui *u)
+static void ui_hdr_protos(struct ui *u, struct ui_hdr *h)
 {
 	static const struct {
 		const char *on, *off;
@@ -70,84 +146,110 @@ void ui_draw_header(struct ui *u)
 		{ "ICMP", "icmp", VIEW_ICMP },
 		{ "SCTP", "sctp", VIEW_SCTP },
 	};
-	struct ui_flowpos p = { 0, 0, UI_HEAD - 1 };
+	char on[UI_TEXT] = "";
+	size_t i, n = 0;
+	bool b;
+
+	ui_hdr_add(h, u->o->ipv4 ? "IPv4" : "ipv4",
+		   u->attr[u->o->ipv4 ? ST_ON : ST_OFF], 2, 0, HL_PROTOS);
+	ui_hdr_add(h, u->o->ipv6 ? "IPv6" : "ipv6",
+		   u->attr[u->o->ipv6 ? ST_ON : ST_OFF], 1, 0, HL_PROTOS);
+	if (u->o->ipv4)
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "IPv4 ");
+	if (u->o->ipv6)
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "IPv6 ");
+	if (!u->o->ipv4 && !u->o->ipv6)
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "no family ");
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		b = u->o->protos & protos[i].bit;
+		ui_hdr_add(h, b ? protos[i].on : protos[i].off,
+			   u->attr[b ? ST_ON : ST_OFF], i ? 1 : 2, 0,
+			   HL_PROTOS);
+		if (b && n < sizeof(on))
+			n += (size_t)snprintf(on + n, sizeof(on) - n, "%s ",
+					      protos[i].on);
+	}
+	/* Short: what is on, and what has nothing on. */
+	if (!u->o->protos && n < sizeof(on))
+		n += (size_t)snprintf(on + n, sizeof(on) - n, "no protocol ");
+	if (n && n <= sizeof(on))
+		on[n - 1] = '\0';
+	ui_hdr_add(h, on, u->attr[ST_ON], 2, HL_PROTOS, HL_NEVER);
+}
+
+void ui_draw_header(struct ui *u)
+{
+	struct ui_hdr h = { 0 };
 	char buf[UI_TEXT], t[UI_TEXT];
 	const char *sort;
-	size_t i;
-	bool desc;
+	bool desc, rising;
 
-	ui_seg(u, &p, "flowtop " FLOWTOP_VERSION, u->attr[ST_HEAD], 0);
+	ui_hdr_add(&h, "flowtop " FLOWTOP_VERSION, u->attr[ST_HEAD], 0, 0,
+		   HL_VERSION);
+	ui_hdr_add(&h, "flowtop", u->attr[ST_HEAD], 0, HL_VERSION, HL_NAME);
 	if (u->paused)
-		ui_seg(u, &p, " PAUSED ", u->attr[ST_PAUSED], 2);
+		ui_hdr_add(&h, " PAUSED ", u->attr[ST_PAUSED], 2, 0, HL_NEVER);
 	if (u->ctx->netns) {
 		ui_fmt(buf, sizeof(buf), "netns %s",
 			 util_sanitize(t, 64, u->ctx->netns));
-		ui_seg(u, &p, buf, u->attr[ST_HEAD], 2);
+		ui_hdr_add(&h, buf, u->attr[ST_HEAD], 2, 0, HL_NEVER);
 	}
-	ui_seg(u, &p, u->o->ipv4 ? "IPv4" : "ipv4",
-	       u->attr[u->o->ipv4 ? ST_ON : ST_OFF], 2);
-	ui_seg(u, &p, u->o->ipv6 ? "IPv6" : "ipv6",
-	       u->attr[u->o->ipv6 ? ST_ON : ST_OFF], 1);
-	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
-		bool on = u->o->protos & protos[i].bit;
-
-		ui_seg(u, &p, on ? protos[i].on : protos[i].off,
-		       u->attr[on ? ST_ON : ST_OFF], i ? 1 : 2);
-	}
+	ui_hdr_protos(u, &h);
 	if (u->o->mode == VIEW_FLOWS)
 		ui_fmt(buf, sizeof(buf), "Flows %zu/%zu", u->total,
 			 u->flows_all);
 	else
 		ui_fmt(buf, sizeof(buf), "%s %zu (flows %zu)",
 			 ui_mode_name(u), u->total, u->flows_all);
-	ui_seg(u, &p, buf, u->attr[ST_NORMAL], 2);
+	ui_hdr_add(&h, buf, u->attr[ST_NORMAL], 2, 0, HL_NEVER);
 	sort = view_sort_name(u->o->sort);
 	desc = ui_sort_desc(u->o->sort) != u->o->reverse;
-	if (u->o->mode != VIEW_FLOWS)
-		ui_fmt(buf, sizeof(buf), "sort busiest");
-	else if (u->o->sort == SORT_NONE)
-		ui_fmt(buf, sizeof(buf), "sort %s", sort ? sort : "none");
-	else
+	if (u->o->mode != VIEW_FLOWS) {
+		ui_hdr_add(&h, "sort busiest", u->attr[ST_NORMAL], 2, 0,
+			   HL_SORT_GROUPS);
+	} else if (u->o->sort == SORT_NONE) {
+		ui_hdr_add(&h, "sort none", u->attr[ST_NORMAL], 2, 0,
+			   HL_LAST);
+	} else {
 		ui_fmt(buf, sizeof(buf), "sort %s %s", sort ? sort : "?",
 			 desc ? "desc" : "asc");
-	ui_seg(u, &p, buf, u->attr[ST_NORMAL], 2);
+		ui_hdr_add(&h, buf, u->attr[ST_NORMAL], 2, 0, HL_SORT_SHORT);
+		ui_hdr_add(&h, buf + 5, u->attr[ST_NORMAL], 2, HL_SORT_SHORT,
+			   HL_LAST);
+	}
 	if (u->fgood[0] || (u->o->filter && u->o->filter == u->forig)) {
 		util_sanitize(t, sizeof(t), u->fgood[0] ? u->fgood :
 			      u->ctx->filter_text ? u->ctx->filter_text :
 			      "(command line)");
 		ui_fmt(buf, sizeof(buf), "filter: %s", t);
-		ui_seg(u, &p, buf, u->attr[ST_ON], 2);
+		ui_hdr_add(&h, buf, u->attr[ST_ON], 2, 0, HL_NEVER);
 	}
 	if (u->o->bits)
-		ui_seg(u, &p, "bits", u->attr[ST_NORMAL], 2);
+		ui_hdr_add(&h, "bits", u->attr[ST_NORMAL], 2, 0, HL_FLAGS);
 	if (u->o->rate_window != VIEW_RATE_NOW) {
 		ui_fmt(buf, sizeof(buf), "rates %s",
 		       view_rate_window_name(u->o->rate_window));
-		ui_seg(u, &p, buf, u->attr[ST_ON], 2);
+		ui_hdr_add(&h, buf, u->attr[ST_ON], 2, 0, HL_FLAGS);
 	}
 	if (u->o->active_only)
-		ui_seg(u, &p, "active", u->attr[ST_ON], 2);
+		ui_hdr_add(&h, "active", u->attr[ST_ON], 2, 0, HL_FLAGS);
 	if (u->o->show_hidden)
-		ui_seg(u, &p, "+lo/dns", u->attr[ST_ON], 2);
-	if (u->st.ct_max)
-		ui_fmt(buf, sizeof(buf), "ct %" PRIu64 "/%" PRIu64
-			 " (%" PRIu64 "%%)", u->st.ct_count, u->st.ct_max,
-			 u->st.ct_count * 100 / u->st.ct_max);
-	else
-		ui_fmt(buf, sizeof(buf), "ct %" PRIu64, u->st.ct_count);
-	ui_seg(u, &p, buf, u->attr[u->st.ct_max && u->st.ct_count * 10 >=
-				   u->st.ct_max * 9 ? ST_ERROR : ST_NORMAL], 2);
+		ui_hdr_add(&h, "+lo/dns", u->attr[ST_ON], 2, 0, HL_FLAGS);
+	ui_hdr_ct(u, &h);
+	rising = u->st.insert_failed > u->st_prev.insert_failed ||
+		 u->st.drop > u->st_prev.drop;
 	ui_fmt(buf, sizeof(buf), "insert_failed %" PRIu64 " drop %" PRIu64,
 		 u->st.insert_failed, u->st.drop);
-	ui_seg(u, &p, buf, u->attr[u->st.insert_failed >
-				   u->st_prev.insert_failed ||
-				   u->st.drop > u->st_prev.drop ?
-				   ST_ERROR : ST_NORMAL], 2);
+	/* Zeros say little; counts that grow are news. */
+	ui_hdr_add(&h, buf, u->attr[rising ? ST_ERROR : ST_NORMAL], 2, 0,
+		   rising ? HL_NEVER : u->st.insert_failed || u->st.drop ?
+		   HL_LAST : HL_ZERO_DROPS);
 	if (u->st.overruns) {
 		ui_fmt(buf, sizeof(buf), "lost events %" PRIu64,
 			 u->st.overruns);
-		ui_seg(u, &p, buf, u->attr[ST_ERROR], 2);
+		ui_hdr_add(&h, buf, u->attr[ST_ERROR], 2, 0, HL_NEVER);
 	}
+	ui_hdr_draw(u, &h);
 }
 
 void ui_draw_status(struct ui *u)

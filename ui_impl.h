@@ -32,7 +32,7 @@
 #define UI_TEXT		512	/* bytes of one line of text */
 #define UI_WIDE		1024	/* wide characters drawn at once */
 #define UI_MAXCOLS	16
-#define UI_HEAD		2	/* header lines above the column titles */
+#define UI_HEAD		1	/* header lines above the column titles */
 #define UI_TOP		(UI_HEAD + 1)	/* first line of the table body */
 #define UI_HSTEP	8	/* columns per Left/Right */
 #define UI_POLL_MS	50	/* longest wait before *quit and a new dump
