@@ -229,3 +229,7 @@ if [ -x "$B/bench/geoip_bench" ]; then
 		sed 's/^/  /'
 	echo "  (target: at most 2 us = 2000 ns per lookup)"
 fi
+
+# 7. The slow link (issue 10): bytes sent to the terminal per second when
+# nothing changes, at 80x24 and 200x50 (a namespace of its own).
+bash "$ROOT/tests/bench/term_bytes.sh" "$O"
