@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include "flow_types.h"
 
+struct lan_device;
+
 struct filter;
 
 /* What the filter may ask beyond the row itself; any member may be NULL. */
@@ -14,6 +16,9 @@ struct filter_ctx {
 	bool (*host_name)(int family, const void *addr, char *buf, size_t len);
 	/* User name of a uid. */
 	const char *(*user_name)(unsigned uid, char *buf, unsigned len);
+	/* The inside host of a flow (view_device()): false for this
+	 * host's own flows. */
+	bool (*device)(const struct flow_row *row, struct lan_device *d);
 };
 
 /* Parse expr.  On error returns -EINVAL, writes a message to err and the

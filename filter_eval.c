@@ -1,6 +1,8 @@
 /* filter_eval: matching a flow against a compiled filter: a walk of the
- * node array with early exit, no allocation and no address formatting. */
+ * node array with early exit, no allocation and no address formatting
+ * (but for a device name pattern, tried on a MAC's and address's text). */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,6 +12,8 @@
 #include "filter_impl.h"
 #include "flow_types.h"
 #include "geoip.h"
+#include "lan.h"
+#include "util.h"
 
 /* Length of the UTF-8 sequence starting at s (1 for anything invalid), so
  * that '?' stands for one character of a country or city name. */
@@ -171,6 +175,58 @@ static bool filter_match_name(const struct filter *f, const struct fnode *n,
 	       !filter_addr_eq(r->family, &r->repl.dst, &r->orig.src) &&
 	       !filter_addr_eq(r->family, &r->repl.dst, &r->orig.dst) &&
 	       filter_name_one(n, pat, r->family, &r->repl.dst, ctx);
+}
+
+/* A name, or for a pattern without a dot its first label too. */
+static bool filter_glob_label(const struct fnode *n, const char *pat,
+			      char *name)
+{
+	char *dot;
+
+	if (!name[0])
+		return false;
+	if (filter_glob(pat, name))
+		return true;
+	if (!(n->flags & FNF_LABEL) || !(dot = strchr(name, '.')))
+		return false;
+	*dot = '\0';
+	return filter_glob(pat, name);
+}
+
+static bool filter_match_device(const struct filter *f,
+				const struct fnode *n,
+				const struct flow_row *row,
+				const struct filter_ctx *ctx)
+{
+	const char *pat = f->strs + n->u.str;
+	struct lan_device d;
+	char buf[256];
+	uint8_t mac[sizeof(n->u.num)];
+
+	if (!ctx || !ctx->device || !ctx->device(row, &d))
+		return false;
+	switch (n->kind) {
+	case FN_DEV_ADDR:
+		return d.family == n->u.addr.family &&
+		       filter_addr_in(n, &d.addr);
+	case FN_DEV_MAC:
+		memcpy(mac, &n->u.num, sizeof(mac));
+		return d.mac_len == n->flags && !memcmp(d.mac, mac, n->flags);
+	}
+	snprintf(buf, sizeof(buf), "%s", d.name);
+	if (filter_glob_label(n, pat, buf))
+		return true;
+	if (ctx->host_name && ctx->host_name(d.family, d.addr.b, buf,
+					     sizeof(buf))) {
+		buf[sizeof(buf) - 1] = '\0';
+		if (filter_glob_label(n, pat, buf))
+			return true;
+	}
+	if (d.mac_len && filter_glob(pat, lan_fmt_mac(buf, sizeof(buf), d.mac,
+						      d.mac_len)))
+		return true;
+	return filter_glob(pat, util_fmt_addr(buf, sizeof(buf), d.family,
+					      d.addr.b));
 }
 
 static int filter_port_index(uint8_t l4proto)
@@ -392,6 +448,10 @@ static bool filter_eval(const struct filter *f, uint32_t i,
 		return r->zone == n->u.num;
 	case FN_NAT:
 		return filter_is_nat(n, r);
+	case FN_DEV_ADDR:
+	case FN_DEV_MAC:
+	case FN_DEV_NAME:
+		return filter_match_device(f, n, row, ctx);
 	}
 	return false;
 }

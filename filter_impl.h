@@ -49,6 +49,9 @@ enum fn_kind {
 	FN_MARK,	/* u.mark */
 	FN_ZONE,	/* u.num */
 	FN_NAT,		/* flags: FNF_SNAT, FNF_DNAT */
+	FN_DEV_ADDR,	/* u.addr: the inside host's address */
+	FN_DEV_MAC,	/* u.num: its MAC's bytes; flags: their number */
+	FN_DEV_NAME,	/* u.str: its name, reverse name, MAC or address */
 };
 
 /* Ends of a flow an address term looks at. */

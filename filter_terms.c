@@ -81,6 +81,15 @@
  *                       IPS_DST_NAT status bits, or a reply tuple that is not
  *                       the mirror of the original.
  *   loopback            either end is 127.0.0.0/8 or ::1.
+ *   device NAME|MAC|ADDR|NET  the inside host of a flow that is not this
+ *                       host's own (the LAN device of a forwarded flow, as
+ *                       the Devices view groups them): its MAC address
+ *                       (02:66:74:00:00:0a, also with '-'), its address or
+ *                       network, or a NAME (glob, case-insensitive) matched
+ *                       against its name from the DHCP leases, its reverse
+ *                       DNS name (without a dot: also their first label),
+ *                       its MAC and its address as text.  "device *" is
+ *                       every forwarded flow, "not device *" this host's.
  *   ADDR, NET           a bare address or network is short for host ADDR.
  *
  * Process, user and GeoIP terms never match a flow whose owner or location
@@ -95,6 +104,7 @@
 
 #include "filter.h"
 #include "filter_impl.h"
+#include "lan.h"
 #include "services.h"
 
 /*
@@ -550,6 +560,50 @@ static int64_t filter_term_loopback(struct parser *p, const struct tok *kw,
 	return filter_list_node(p, FN_OR, kids, 2);
 }
 
+/* device: a MAC, an address or network, else a name (or a MAC's glob). */
+static int64_t filter_term_device(struct parser *p, const struct tok *kw,
+				  int arg)
+{
+	struct fnode n = { .kind = FN_DEV_ADDR };
+	uint8_t mac[LAN_MAC_MAX] = { 0 };
+	bool glob;
+	int m;
+
+	(void)arg;
+	if (filter_value(p, kw, "a device name, MAC or address"))
+		return -1;
+	if (!p->val[0]) {
+		filter_error(p, p->val_pos, "empty device name");
+		return -1;
+	}
+	m = lan_parse_mac(p->val, mac, sizeof(mac));
+	if (m >= 6) {
+		n.kind = FN_DEV_MAC;
+		n.flags = (uint8_t)m;
+		memcpy(&n.u.num, mac, sizeof(n.u.num));
+		return filter_node(p, &n);
+	}
+	glob = strpbrk(p->val, "*?") != NULL;
+	switch (filter_parse_addr(p->val, &n.u.addr.family, &n.u.addr.net,
+				  &n.u.addr.mask)) {
+	case ADDR_OK:
+		return filter_node(p, &n);
+	case ADDR_BAD_ADDR:
+	case ADDR_BAD_NET:
+		/* "02:66:*" is a pattern of MACs, not a bad address. */
+		if (!glob) {
+			filter_error(p, p->val_pos, "bad device address or "
+				     "MAC '%s'", p->val);
+			return -1;
+		}
+		break;
+	case ADDR_NAME:
+		break;
+	}
+	return filter_str_node(p, FN_DEV_NAME, strchr(p->val, '.') ? 0 :
+			       FNF_LABEL);
+}
+
 /* src/dst: an address, network or name; tcpdump's "src host X",
  * "src net N" and "src port P" too. */
 static int64_t filter_term_src_dst(struct parser *p, const struct tok *kw,
@@ -579,6 +633,7 @@ static const struct filter_kw {
 	int arg;
 } filter_kws[] = {
 	{ "host", filter_term_host, FNF_ENDS },
+	{ "device", filter_term_device, 0 },
 	{ "src", filter_term_src_dst, FNF_OSRC },
 	{ "dst", filter_term_src_dst, FNF_ODST },
 	{ "net", filter_term_net, FNF_ENDS },

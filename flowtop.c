@@ -569,6 +569,7 @@ int main(int argc, char **argv)
 		    NULL;
 	fctx.host_name = s.view.no_dns ? NULL : dns_cached;
 	fctx.user_name = proc_lookup_user;
+	fctx.device = view_device;
 	s.view.filter = filter;
 	s.view.fctx = &fctx;
 

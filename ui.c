@@ -150,6 +150,7 @@ static void ui_init(struct ui *u, struct ui_ctx *ctx)
 	if (!u->o->fctx) {
 		u->fctx.host_name = u->o->no_dns ? NULL : ui_host_name;
 		u->fctx.user_name = ui_user_name;
+		u->fctx.device = view_device;
 		u->o->fctx = &u->fctx;
 	}
 	if (ctx->config_path)

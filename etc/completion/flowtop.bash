@@ -20,7 +20,7 @@ _flowtop_sort_keys='rate bytes packets duration process pid user src dst
 	port proto state country none'
 
 # The words of the filter language (filter_terms.c), offered as hints for -f.
-_flowtop_filter_words='host src dst net port sport dport proto tcp udp
+_flowtop_filter_words='host device src dst net port sport dport proto tcp udp
 	udplite sctp dccp icmp icmp6 icmpv6 ip4 ipv4 ip6 ipv6 proc pid user
 	country city org asn state unreplied assured bytes packets rate mark
 	zone nat snat dnat loopback and or not'

@@ -15,6 +15,7 @@
 #include "filter.h"
 #include "flow_list.h"
 #include "geoip.h"
+#include "lan.h"
 #include "services.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -548,6 +549,11 @@ static const struct {
 	size_t pos;
 } errors[] = {
 	{ "port", "expected a port after 'port'", 4 },
+	{ "device", "expected a device name, MAC or address after 'device'",
+	  6 },
+	{ "device 192.0.2.999", "bad device address or MAC '192.0.2.999'", 7 },
+	{ "device 02:66", "bad device address or MAC '02:66'", 7 },
+	{ "device ''", "empty device name", 7 },
 	{ "port and tcp", "expected a port after 'port'", 5 },
 	{ "sport", "expected a port after 'sport'", 5 },
 	{ "prot tcp", "unknown keyword 'prot'", 0 },
@@ -652,6 +658,63 @@ static void test_errors(void)
 		CHECK_STR(err, errors[i].msg);
 		CHECK(pos == errors[i].pos);
 	}
+}
+
+/* Devices as view_device() gives them: the masqueraded "sn" is the
+ * laptop's, the port forward "dn" reaches 192.0.2.53 (a MAC, no lease),
+ * "i4" comes from 192.0.2.10 (nothing known); the rest are this host's. */
+static bool test_device(const struct flow_row *row, struct lan_device *d)
+{
+	const char *label = labels[row - rows];
+
+	memset(d, 0, sizeof(*d));
+	d->family = row->rec.family;
+	d->addr = row->rec.orig.src;
+	if (!strcmp(label, "sn")) {
+		snprintf(d->name, sizeof(d->name), "laptop");
+		d->mac_len = (uint8_t)lan_parse_mac("02:66:74:00:00:0a",
+						    d->mac, LAN_MAC_MAX);
+		return true;
+	}
+	if (!strcmp(label, "dn")) {
+		d->addr = row->rec.repl.src;
+		d->mac_len = (uint8_t)lan_parse_mac("02:66:74:00:00:35",
+						    d->mac, LAN_MAC_MAX);
+		return true;
+	}
+	return !strcmp(label, "i4");
+}
+
+static void test_device_terms(void)
+{
+	struct filter_ctx dctx = ctx;
+	static const struct {
+		const char *expr, *want;
+	} t[] = {
+		{ "device laptop", "sn" },
+		{ "device LAPTOP", "sn" },
+		{ "device 'lap*'", "sn" },
+		{ "device 02:66:74:00:00:0a", "sn" },
+		{ "device 2-66-74-0-0-A", "sn" },
+		{ "device 02:66:74:00:00:0b", "" },
+		{ "device 02:66:*", "sn dn" },
+		{ "device 192.0.2.53", "dn" },
+		{ "device 198.51.100.50", "" },	/* dn's outside client */
+		{ "device 192.0.2.0/24", "i4 sn dn" },
+		{ "device 192.0.2.*", "i4 sn dn" },
+		{ "device dns-inside", "dn" },	/* reverse DNS, first label */
+		{ "device dns-inside.lan", "dn" },
+		{ "device '192.0.2.1?'", "i4" },
+		{ "device *", "i4 sn dn" },
+		{ "not device * and tcp", "t4 t6 lo nw s2 nr" },
+	};
+	size_t i;
+
+	dctx.device = test_device;
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		expect_c(t[i].expr, &dctx, t[i].want);
+	/* Without the device callback nothing has a device. */
+	expect("device *", "");
 }
 
 static void test_api_edges(void)
@@ -940,6 +1003,7 @@ int main(void)
 
 	test_table();
 	test_errors();
+	test_device_terms();
 	test_api_edges();
 	test_soup();
 	test_speed();
