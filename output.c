@@ -287,13 +287,30 @@ static void endpoint(char *buf, size_t len, const struct view_opts *o,
 
 #define TEXT_FMT_HEAD "%-20s %-7s %-4s %-12s "
 
+/* The inside host of a forwarded flow, as the screen's DEVICE: its lease
+ * name, else its reverse name, else its address; "-" for our own. */
+static void device_text(char *buf, size_t len, const struct view_opts *o,
+			const struct flow_row *row)
+{
+	struct lan_device d;
+	char h[NAME_LEN];
+
+	if (!view_device(row, &d))
+		snprintf(buf, len, "-");
+	else if (d.name[0])
+		snprintf(buf, len, "%s", d.name);
+	else
+		util_sanitize(buf, len, host(h, sizeof(h), o, d.family,
+					     &d.addr));
+}
+
 static void text_row(FILE *out, const struct flow_row *row,
 		     const struct view_opts *o)
 {
 	const struct flow_rec *r = &row->rec;
 	char proc[48] = "-", src[NAME_LEN + 8], dst[2 * NAME_LEN + 32];
 	char nat[NAME_LEN + 16] = "", geo[96] = "-", svc[40];
-	char bo[16], bi[16], ro[24], ri[24], dur[16];
+	char bo[16], bi[16], ro[24], ri[24], dur[16], dev[NAME_LEN];
 	const struct geo_info *g = view_remote_geo(row);
 	bool snat, dnat, in = row->owner.local == FLOW_LOCAL_DST;
 
@@ -344,7 +361,9 @@ static void text_row(FILE *out, const struct flow_row *row,
 		fprintf(out, " %10s %12s %10s %12s", bo, ro, bi, ri);
 	else
 		fprintf(out, " %10s %12s %10s %12s", "-", "-", "-", "-");
-	fprintf(out, " %8s\n", dur);
+	/* Last: the columns before it keep their places for scripts. */
+	device_text(dev, sizeof(dev), o, row);
+	fprintf(out, " %8s %s\n", dur, dev);
 }
 
 long output_snapshot(FILE *out, struct flow_list *fl,
@@ -363,9 +382,9 @@ long output_snapshot(FILE *out, struct flow_list *fl,
 			"STATE");
 		if (o->show_src)
 			fprintf(out, "%-30s ", "SOURCE");
-		fprintf(out, "%-30s %-10s %-14s %10s %12s %10s %12s %8s\n",
-			"DESTINATION", "SERVICE", "GEO", "SENT", "SEND RATE",
-			"RECEIVED", "RECV RATE", "TIME");
+		fprintf(out, "%-30s %-10s %-14s %10s %12s %10s %12s %8s "
+			"%s\n", "DESTINATION", "SERVICE", "GEO", "SENT",
+			"SEND RATE", "RECEIVED", "RECV RATE", "TIME", "DEVICE");
 	}
 	for (size_t i = 0; i < got; i++) {
 		if (fmt == OUTPUT_JSON) {

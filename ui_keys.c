@@ -9,6 +9,7 @@
 
 #include <curses.h>
 
+#include "lan.h"
 #include "ui_config.h"
 #include "ui_impl.h"
 #include "util.h"
@@ -159,6 +160,23 @@ static unsigned ui_group_flows(struct ui *u)
 		if (!util_fmt_addr(addr, sizeof(addr), g->family, g->addr.b)[0])
 			return UI_R_REDRAW;
 		ui_fmt(what, sizeof(what), "host %s", addr);
+		break;
+	case GROUP_DEVICE:
+		/* A device is its MAC (all its addresses), else its
+		 * address; this host is what has no device. */
+		if (!g->dev)
+			return UI_R_REDRAW;
+		if (g->dev->local)
+			ui_fmt(what, sizeof(what), "not device *");
+		else if (g->dev->mac_len)
+			ui_fmt(what, sizeof(what), "device %s",
+			       lan_fmt_mac(addr, sizeof(addr), g->dev->mac,
+					   g->dev->mac_len));
+		else if (util_fmt_addr(addr, sizeof(addr), g->family,
+				       g->addr.b)[0])
+			ui_fmt(what, sizeof(what), "device %s", addr);
+		else
+			return UI_R_REDRAW;
 		break;
 	default:
 		/* Only a plain code goes into the filter text. */
@@ -414,8 +432,8 @@ static const struct ui_action ui_actions[] = {
 	{ 'c', "c", "Remote view: by host or by country", ui_act_remote_kind },
 	{ 'L', "L", "Devices view (LAN hosts, as a router sees them) and back",
 	  ui_act_devices },
-	{ '\n', "Enter", "details of the selected flow (Processes, Remote: "
-	  "its flows)", ui_act_details },
+	{ '\n', "Enter", "details of the selected flow (Processes, Remote, "
+	  "Devices: its flows)", ui_act_details },
 	{ '\r', NULL, NULL, ui_act_details },
 	{ UI_FKEY(KEY_ENTER), NULL, NULL, ui_act_details },
 	{ '/', "/  F4", "filter, live as you type (Enter keeps, Esc clears)",

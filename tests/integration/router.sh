@@ -152,6 +152,111 @@ t_check "leases= in the settings file names the laptop too" \
 	grep -q '"device":{"addr":"192.0.2.10","mac":"'"$MAC1"'","name":"laptop"' \
 	"$T_TMP/rc.json"
 
+# --- -B: the DEVICE column, last -----------------------------------------
+ftr -B -46 >"$T_TMP/flows.txt"
+t_check "-B: a DEVICE column, last" sh -c \
+	"head -n 1 '$T_TMP/flows.txt' | grep -q 'TIME DEVICE\$'"
+t_check "-B: the laptop's two flows name it" test "$(grep -c \
+	'8080 .* laptop$' "$T_TMP/flows.txt")" -eq 2
+t_check "-B: the printer's flow by its reverse name" \
+	grep -q '198.51.100.2:8080 .* printer.lan$' "$T_TMP/flows.txt"
+ftr -B -46 -f "device $MAC1" >"$T_TMP/dev1.txt"
+t_check "-f 'device MAC': the laptop's flows only" sh -c \
+	"test \$(grep -c 8080 '$T_TMP/dev1.txt') -eq 2 &&
+	 ! grep -q printer '$T_TMP/dev1.txt'"
+t_check "-f 'device lap*': by the lease name" test \
+	"$(ftr -B -46 -f 'device lap*' | grep -c 'laptop$')" -eq 2
+
+# --- the screen ------------------------------------------------------------
+TS=ft_rt_$$
+tm() { tmux -L "$TS" -f /dev/null "$@"; }
+t_at_cleanup "tmux -L $TS kill-server 2>/dev/null"
+tm start-server \; set-option -g exit-empty off
+cap() { tm capture-pane -p -t "$1"; }
+has() { cap "$1" | grep -qE -- "$2"; }
+expect() {	# DESC SESSION REGEX
+	if t_wait_for 5 has "$2" "$3"; then
+		t_pass "$1"
+	else
+		t_fail "$1 (no /$3/ on the screen)"
+		cap "$2" | sed 's/^/    | /'
+	fi
+}
+start() {	# SESSION COLS ROWS ARGS...
+	local s=$1 c=$2 r=$3
+
+	shift 3
+	tm new-session -d -s "$s" -x "$c" -y "$r" \
+		"ip netns exec $R $FT --no-config -G -t 0.5 $*"
+}
+# Column N (1-based, blank-separated) of the screen line matching REGEX.
+field() { cap "$1" | grep -E -- "$2" | head -n 1 | awk -v n="$3" '{ print $n }'; }
+
+start s80 80 24 --leases "$LEASES"
+expect "80x24: the Flows view names the laptop beside its destination" s80 \
+	'laptop +198\.51\.100\.2:8080'
+expect "80x24: ... and the printer by reverse DNS" s80 \
+	'printer\.lan +198\.51\.100\.2:8080'
+expect "80x24: the IPv6 flow names the laptop too (MAC of its lease)" s80 \
+	'laptop +\[2001:db8:2::2\]:8080'
+t_check "80x24: the header is one line, the column titles line 2" sh -c \
+	"tm() { tmux -L $TS -f /dev/null \"\$@\"; }
+	 tm capture-pane -p -t s80 | sed -n 1p | grep -q '^flowtop .*Flows' &&
+	 tm capture-pane -p -t s80 | sed -n 2p | grep -q 'DEVICE'"
+tm send-keys -t s80 L
+expect "80x24: L opens the Devices view: two devices" s80 \
+	'^flowtop .*Devices 2 '
+expect "80x24: the laptop, 2 flows, its busiest remote" s80 \
+	'^ +2 .* laptop +192\.0\.2\.10 \+ +198\.51\.100\.2'
+expect "80x24: the printer, 1 flow" s80 \
+	'^ +1 .* printer\.lan +192\.0\.2\.20 +198\.51\.100\.2'
+# Bytes each way: TX is what the device sends.  The laptop fetched
+# 400 kB (RX), the printer sent 200 kB (TX).
+rx=$(field s80 'laptop' 8)$(field s80 'laptop' 9)
+tx=$(field s80 'printer' 6)$(field s80 'printer' 7)
+t_check "80x24: laptop RX ${rx} >= 390 KiB, printer TX ${tx} >= 195 KiB" \
+	awk -v a="$rx" -v b="$tx" 'BEGIN { exit !(a ~ /KiB$/ && b ~ /KiB$/ &&
+		a + 0 >= 390 && b + 0 >= 195) }'
+# The busiest device is first, under the cursor: Enter lists its flows.
+tm send-keys -t s80 Enter
+expect "80x24: Enter on the laptop: its flows, by MAC" s80 \
+	"filter: device $MAC1"
+expect "80x24: ... both of them" s80 'Flows 2/'
+t_check "80x24: ... and not the printer's" sh -c \
+	"! tmux -L $TS capture-pane -p -t s80 | grep -q printer"
+tm send-keys -t s80 Escape L Down Enter
+expect "80x24: Enter on the printer (by MAC, no lease)" s80 \
+	"filter: device $MAC2"
+expect "80x24: ... its one flow" s80 'Flows 1/'
+# A device by the first label of its reverse name, typed in the filter.
+tm send-keys -t s80 Escape /
+tm send-keys -t s80 -l 'device printer'
+tm send-keys -t s80 Enter
+expect "80x24: / device printer: the printer's flow" s80 'Flows 1/.*printer'
+expect "80x24: ... it is the one shown" s80 'printer\.lan +198\.51\.100\.2'
+tm send-keys -t s80 q
+
+start s200 200 50 --leases "$LEASES"
+tm send-keys -t s200 L
+expect "200x50: Devices view with MACs" s200 \
+	"laptop +192\.0\.2\.10 \+ +$MAC1 +198\.51\.100\.2"
+expect "200x50: the printer's MAC from the neighbour table" s200 \
+	"printer\.lan +192\.0\.2\.20 +$MAC2"
+tm send-keys -t s200 q
+# Without reverse DNS, the printer is known by its MAC only.
+start n200 200 50 --leases "$LEASES" -n
+tm send-keys -t n200 L
+expect "-n: the printer named by its MAC (neighbour table only)" n200 \
+	"^ +1 .* $MAC2 +192\.0\.2\.20 +$MAC2"
+expect "-n: the laptop still by its lease" n200 'laptop +192\.0\.2\.10'
+tm send-keys -t n200 q
+# No leases file at all: the status line says so.
+start nol 120 30 --leases "$T_TMP/none.leases"
+tm send-keys -t nol L
+expect "no leases file: the status line names it" nol \
+	'leases .*none\.leases: No such file'
+tm send-keys -t nol q
+
 if [ -n "${ROUTER_SHELL:-}" ]; then
 	# For debugging: ROUTER_SHELL=1 leaves a shell in the router.
 	echo "router namespace: $R, leases: $LEASES"
