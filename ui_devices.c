@@ -59,13 +59,7 @@ void ui_device_cells(struct ui *u, int line, const struct view_group *g)
 	const struct view_device_info *d = g->dev;
 	char host[UI_CELL], *c;
 
-	ui_fmt(ui_cell(u, line, DC_FLOWS), UI_CELL, "%zu", g->flows);
-	util_fmt_rate(ui_cell(u, line, DC_TXR), UI_CELL, g->rate_out,
-		      u->o->bits);
-	util_fmt_rate(ui_cell(u, line, DC_RXR), UI_CELL, g->rate_in,
-		      u->o->bits);
-	util_fmt_bytes(ui_cell(u, line, DC_TX), UI_CELL, g->bytes_out);
-	util_fmt_bytes(ui_cell(u, line, DC_RX), UI_CELL, g->bytes_in);
+	ui_group_common(u, line, g, DC_FLOWS, DC_TXR, DC_RXR, DC_TX, DC_RX);
 	for (int i = DC_NAME; i < DC__COUNT; i++)
 		ui_cell(u, line, i)[0] = '\0';
 	if (!d)

@@ -198,6 +198,9 @@ void ui_fetch(struct ui *u);
 
 /* ui_views.c */
 void ui_draw_table(struct ui *u);
+/* A group's FLOWS, TX/s, RX/s, TX and RX into those columns. */
+void ui_group_common(struct ui *u, int line, const struct view_group *g,
+		     int flows, int txr, int rxr, int tx, int rx);
 
 /* ui_devices.c */
 void ui_devices_begin(struct ui *u);

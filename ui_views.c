@@ -145,8 +145,8 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 	       "", ep[0] ? ep + (nat[0] ? 0 : 1) : "");
 }
 
-static void ui_group_common(struct ui *u, int line, const struct view_group *g,
-			    int flows, int txr, int rxr, int tx, int rx)
+void ui_group_common(struct ui *u, int line, const struct view_group *g,
+		     int flows, int txr, int rxr, int tx, int rx)
 {
 	ui_fmt(ui_cell(u, line, flows), UI_CELL, "%zu", g->flows);
 	util_fmt_rate(ui_cell(u, line, txr), UI_CELL, g->rate_out,
