@@ -487,13 +487,13 @@ struct gslot {
 	struct gkey key;
 	bool used;
 	struct view_group g;
-	struct view_device_info dev;
+	uint32_t dev;			/* devices view: its info + 1 */
 };
 
 /* Devices view: bytes and rate of each (device, remote) pair, to find each
  * device's busiest remote.  Grows as needed. */
 struct pslot {
-	uint32_t slot;			/* the device's gslot + 1; 0: empty */
+	uint32_t slot;		/* its device's gslot + 1, 0: none */
 	uint8_t family;
 	union flow_addr addr;
 	const struct geo_info *geo;
@@ -509,6 +509,10 @@ struct group_ctx {
 	struct pslot *pairs;
 	size_t pcap, pn;
 	bool pairs_failed;
+	/* Devices view: one info per group, apart from the slots (which
+	 * are many and sparse). */
+	struct view_device_info *devs;
+	size_t ndevs, capdevs;
 };
 
 static uint64_t fnv(const void *p, size_t n, uint64_t h)
@@ -670,9 +674,23 @@ static void device_add(struct group_ctx *c, struct gslot *s,
 		       const struct flow_row *row, const struct lan_device *d,
 		       bool other)
 {
-	struct view_device_info *v = &s->dev;
+	struct view_device_info *v, *nd;
 	struct pslot *p;
 
+	if (!s->dev) {
+		if (c->ndevs == c->capdevs) {
+			c->capdevs = c->capdevs ? 2 * c->capdevs : 64;
+			nd = realloc(c->devs, c->capdevs * sizeof(*nd));
+			if (!nd) {
+				c->capdevs = c->ndevs;
+				return;	/* only its numbers, then */
+			}
+			c->devs = nd;
+		}
+		memset(&c->devs[c->ndevs], 0, sizeof(*c->devs));
+		s->dev = (uint32_t)++c->ndevs;
+	}
+	v = &c->devs[s->dev - 1];
 	if (!s->g.flows) {
 		s->g.family = d->family;
 		s->g.addr = d->addr;
@@ -723,7 +741,7 @@ static void device_tops(struct group_ctx *c)
 		p = &c->pairs[i];
 		if (!p->slot)
 			continue;
-		v = &c->slots[p->slot - 1].dev;
+		v = &c->devs[c->slots[p->slot - 1].dev - 1];
 		if (v->top_family && (p->rate < v->top_rate ||
 				      (p->rate == v->top_rate &&
 				       p->bytes <= v->top_bytes)))
@@ -821,8 +839,9 @@ static size_t groups_of(struct flow_list *fl, const struct view_opts *o,
 		qsort(order, n, sizeof(*order), group_cmp);
 		for (i = first; i < n && i - first < max; i++) {
 			groups[i - first] = c.slots[order[i]].g;
-			if (devs && kind == GROUP_DEVICE) {
-				devs[i - first] = c.slots[order[i]].dev;
+			if (devs && c.slots[order[i]].dev) {
+				devs[i - first] =
+					c.devs[c.slots[order[i]].dev - 1];
 				groups[i - first].dev = &devs[i - first];
 			}
 		}
@@ -830,6 +849,7 @@ static size_t groups_of(struct flow_list *fl, const struct view_opts *o,
 		free(order);
 	}
 	free(c.slots);
+	free(c.devs);
 	return n;
 }
 
