@@ -160,7 +160,7 @@ size_t lan_parse_leases(const char *buf, size_t len, struct lan_device *out,
 			memcpy(line, p, ll);
 			line[ll] = '\0';
 			if (!strncmp(line, "duid ", 5))
-				;	/* the server's DUID: nothing to keep */
+				;	/* the server's DUID: not kept */
 			else if (*n < max && lan_lease_line(line, &out[*n]))
 				(*n)++;
 			else
@@ -518,7 +518,7 @@ void lan_free(void)
 
 static const char *const lan_default_paths[] = {
 	"/tmp/dhcp.leases",			/* OpenWrt */
-	"/var/lib/misc/dnsmasq.leases",		/* Debian and most others */
+	"/var/lib/misc/dnsmasq.leases",	/* Debian and most others */
 };
 
 static struct {

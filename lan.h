@@ -11,16 +11,16 @@
 #include "flow_types.h"
 
 #define LAN_NAME_MAX	64	/* a device name, NUL included */
-#define LAN_MAC_MAX	8	/* link-layer address bytes (EUI-64 at most) */
-#define LAN_MAC_TEXT	(3 * LAN_MAC_MAX)	/* "aa:bb:...", NUL included */
-#define LAN_MAX_ENTRIES	4096	/* leases kept, and neighbours kept */
+#define LAN_MAC_MAX	8	/* link-layer address bytes (EUI-64) */
+#define LAN_MAC_TEXT	(3 * LAN_MAC_MAX)	/* "aa:bb:..." and NUL */
+#define LAN_MAX_ENTRIES	4096	/* leases kept; neighbours kept */
 #define LAN_FILE_MAX	(1 << 20)	/* bytes of a leases file read */
 #define LAN_LINE_MAX	1024	/* longer lease lines are skipped */
 
 /* Bits of lan_device.from: where what is known came from. */
 #define LAN_FROM_LEASE	0x1u	/* the address has a lease */
-#define LAN_FROM_NEIGH	0x2u	/* the address is in the neighbour table */
-#define LAN_FROM_MAC	0x4u	/* name from another lease of the same MAC */
+#define LAN_FROM_NEIGH	0x2u	/* the neighbour table has it */
+#define LAN_FROM_MAC	0x4u	/* name from a lease of its MAC */
 
 /* What is known about one address of the local networks. */
 struct lan_device {
@@ -94,8 +94,8 @@ struct lan_stats {
 	size_t neighbours;	/* neighbour entries with a MAC */
 	size_t devices;		/* addresses in the table */
 	uint64_t passes, loads, dumps;
-	int leases_err;		/* 0, or -errno of the last read (-ENOENT:
-				 * no leases file) */
+	int leases_err;		/* 0, or -errno of the last read
+				 * (-ENOENT: no leases file) */
 	int neigh_err;		/* 0, or -errno of the last dump */
 	char path[256];		/* the leases file read, "" if none */
 };

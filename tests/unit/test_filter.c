@@ -702,7 +702,8 @@ static void test_device_terms(void)
 		{ "device 198.51.100.50", "" },	/* dn's outside client */
 		{ "device 192.0.2.0/24", "i4 sn dn" },
 		{ "device 192.0.2.*", "i4 sn dn" },
-		{ "device dns-inside", "dn" },	/* reverse DNS, first label */
+		/* by the first label of its reverse name */
+		{ "device dns-inside", "dn" },
 		{ "device dns-inside.lan", "dn" },
 		{ "device '192.0.2.1?'", "i4" },
 		{ "device *", "i4 sn dn" },

@@ -50,8 +50,8 @@ static const char *name_of(const struct lan_device *d)
 static int inert(const char *s)
 {
 	for (; *s; s++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			    "0123456789._-?", *s))
+		if (!strchr("abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-?", *s))
 			return 0;
 	return 1;
 }
