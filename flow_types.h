@@ -20,7 +20,8 @@ struct flow_tuple {
 	uint16_t sport, dport;
 };
 
-/* Bits of flow_rec.have: which optional attributes the kernel sent. */
+/* Bits of flow_rec.have: which optional attributes the kernel sent (a
+ * flow keeps them in 8 bits, labels not: flow_impl.h). */
 #define FLOW_HAVE_STATE		0x01u
 #define FLOW_HAVE_COUNTERS	0x02u
 #define FLOW_HAVE_TSTAMP	0x04u

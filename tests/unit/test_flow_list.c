@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "flow_list.h"
+#include "geoip.h"
 #include "view.h"
 
 #define SEC 1000000000ull
@@ -373,6 +374,202 @@ static void test_names(void)
 	CHECK_STR(view_sort_name(SORT_COUNTRY), "country");
 }
 
+
+/* The row of the flow with this id (all flows, closed ones too). */
+static bool row_by_id(struct flow_list *fl, uint32_t id,
+		      struct flow_row *out)
+{
+	static struct flow_row rows[64];
+	struct view_opts o;
+	size_t n;
+
+	view_opts_default(&o);
+	o.protos = VIEW_ALL_PROTOS;
+	o.show_hidden = true;
+	o.sort = SORT_NONE;
+	view_flows(fl, &o, 0, 64, rows, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].rec.id == id) {
+			*out = rows[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+static struct geo_info geos[3000];
+
+static int geo_cb(struct flow *f, void *arg)
+{
+	struct flow_row row;
+
+	(void)arg;
+	flow_snapshot(f, &row);
+	flow_set_geo(f, &geos[row.rec.id % 3000],
+		     row.rec.id % 2 ? NULL : &geos[(row.rec.id * 7) % 3000]);
+	return 0;
+}
+
+/* What is stored in fewer bytes than a row has reads back the same:
+ * GeoIP answers (as numbers, more than one chunk of them) and ICMP's id,
+ * type and code (where the ports go). */
+static void test_packed(void)
+{
+	struct flow_list *fl;
+	struct flow_row row;
+	size_t bad = 0;
+	uint32_t id;
+
+	CHECK(flow_list_create(&fl) == 0);
+	for (id = 1; id <= 4000; id++) {
+		struct flow_rec r = mk(id, id % 2 ? IPPROTO_ICMPV6 :
+				       IPPROTO_TCP, id % 2 ? AF_INET6 :
+				       AF_INET, (int)id % 250);
+
+		if (id % 2) {
+			r.orig.sport = r.orig.dport = 0;
+			r.icmp_id = (uint16_t)(id * 3);
+			r.icmp_type = 128;
+			r.icmp_code = (uint8_t)id;
+			r.have |= FLOW_HAVE_ICMP;
+		}
+		flow_list_update(fl, &r, SEC);
+	}
+	rcu_read_lock();
+	flow_list_for_each(fl, geo_cb, NULL);
+	rcu_read_unlock();
+	for (id = 1; id <= 60; id++) {
+		if (!row_by_id(fl, id, &row)) {
+			bad++;
+			continue;
+		}
+		if (row.geo_src != &geos[id % 3000] ||
+		    row.geo_dst != (id % 2 ? NULL : &geos[(id * 7) % 3000]))
+			bad++;
+		if (id % 2 && (row.rec.icmp_id != (uint16_t)(id * 3) ||
+			       row.rec.icmp_type != 128 ||
+			       row.rec.icmp_code != (uint8_t)id ||
+			       row.rec.orig.sport || row.rec.orig.dport ||
+			       !(row.rec.have & FLOW_HAVE_ICMP)))
+			bad++;
+		if (!(id % 2) && (row.rec.orig.sport != 10000 + id % 250 ||
+				  row.rec.icmp_id || row.rec.icmp_type))
+			bad++;
+	}
+	CHECK(bad == 0);
+	flow_list_destroy(fl);
+}
+
+/* A DESTROY during a dump is not undone by the dump's older copy of the
+ * entry; a later dump that shows the identity made it again. */
+static void test_destroy_in_scan(void)
+{
+	struct flow_list *fl;
+	struct flow_rec a = mk(1, IPPROTO_TCP, AF_INET, 1);
+	struct flow_rec b = mk(2, IPPROTO_TCP, AF_INET, 2);
+	struct flow_row row;
+	uint32_t scan;
+
+	CHECK(flow_list_create(&fl) == 0);
+	scan = flow_list_begin_scan(fl);
+	flow_list_update(fl, &a, SEC);
+	flow_list_update(fl, &b, SEC);
+	flow_list_end_scan(fl, scan, SEC, 0);
+	CHECK(flow_list_live(fl) == 2);
+
+	scan = flow_list_begin_scan(fl);
+	CHECK(flow_list_close(fl, &b, 2 * SEC) == 0);
+	CHECK(flow_list_live(fl) == 1 && flow_list_count(fl) == 2);
+	flow_list_update(fl, &a, 2 * SEC);
+	CHECK(flow_list_update(fl, &b, 2 * SEC) == 0);	/* stale copy */
+	CHECK(flow_list_end_scan(fl, scan, 2 * SEC, 0) == 0);
+	CHECK(row_by_id(fl, 2, &row) && row.closed_at);
+	CHECK(flow_list_live(fl) == 1);
+
+	/* the next dump shows it: made again with the same identity */
+	scan = flow_list_begin_scan(fl);
+	flow_list_update(fl, &a, 3 * SEC);
+	flow_list_update(fl, &b, 3 * SEC);
+	flow_list_end_scan(fl, scan, 3 * SEC, 0);
+	CHECK(row_by_id(fl, 2, &row) && !row.closed_at);
+	CHECK(flow_list_live(fl) == 2);
+
+	/* closed between dumps: gone from the live count at once, from the
+	 * table once reaped */
+	CHECK(flow_list_close(fl, &a, 4 * SEC) == 0);
+	CHECK(flow_list_live(fl) == 1 && flow_list_count(fl) == 2);
+	CHECK(row_by_id(fl, 1, &row) && row.closed_at == 4 * SEC);
+	CHECK(flow_list_reap(fl, 4 * SEC - 1) == 0);
+	CHECK(flow_list_reap(fl, 4 * SEC) == 1);
+	CHECK(flow_list_count(fl) == 1 && !row_by_id(fl, 1, &row));
+	CHECK(flow_list_close(fl, &a, 5 * SEC) == -ENOENT);
+	flow_list_destroy(fl);
+}
+
+/* Events that make and destroy many flows: the writer's index finds every
+ * live one after holes are made in it, slots are reused, and ICMP's id,
+ * type and code come back from where the ports go. */
+static void test_churn(void)
+{
+	enum { N = 20000, ROUNDS = 5 };
+	struct flow_list *fl;
+	struct flow_rec r;
+	size_t bad = 0;
+	int k;
+
+	CHECK(flow_list_create(&fl) == 0);
+	for (int round = 0; round < ROUNDS; round++) {
+		uint64_t t = (uint64_t)(round + 1) * 10 * SEC;
+
+		for (k = 0; k < N; k++) {
+			r = mk((uint32_t)(round * N + k + 1),
+			       k % 2 ? IPPROTO_TCP : IPPROTO_ICMP,
+			       k % 3 ? AF_INET : AF_INET6, k % 250);
+			r.orig.sport = (uint16_t)k;
+			if (r.l4proto == IPPROTO_ICMP) {
+				r.orig.sport = r.orig.dport = 0;
+				r.icmp_id = (uint16_t)k;
+				r.icmp_type = 8;
+				r.icmp_code = (uint8_t)(k % 3);
+				r.have |= FLOW_HAVE_ICMP;
+			}
+			if (flow_list_update(fl, &r, t) != 1)
+				bad++;
+			/* every other flow of the round before goes */
+			if (round && k % 2 == 0) {
+				r.id -= N;
+				if (flow_list_close(fl, &r, t) != 0)
+					bad++;
+				r.id += N;
+			}
+		}
+		flow_list_reap(fl, t);
+	}
+	CHECK(bad == 0);
+	CHECK(flow_list_count(fl) == N + (ROUNDS - 1) * N / 2);
+	CHECK(flow_list_live(fl) == flow_list_count(fl));
+	/* the last round's flows are found by their identity, ICMP's
+	 * from its id, type and code */
+	for (k = 0; k < N; k++) {
+		r = mk((uint32_t)((ROUNDS - 1) * N + k + 1),
+		       k % 2 ? IPPROTO_TCP : IPPROTO_ICMP,
+		       k % 3 ? AF_INET : AF_INET6, k % 250);
+		r.orig.sport = (uint16_t)k;
+		if (r.l4proto == IPPROTO_ICMP) {
+			r.orig.sport = r.orig.dport = 0;
+			r.icmp_id = (uint16_t)k;
+			r.icmp_type = 8;
+			r.icmp_code = (uint8_t)(k % 3);
+		}
+		/* found again: an update, not an insert */
+		if (flow_list_update(fl, &r, 60 * SEC) != 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	CHECK(flow_list_count(fl) == N + (ROUNDS - 1) * N / 2);
+	flow_list_destroy(fl);
+}
+
 int main(void)
 {
 	rcu_register_thread();
@@ -382,6 +579,9 @@ int main(void)
 	test_groups();
 	test_owners();
 	test_names();
+	test_packed();
+	test_destroy_in_scan();
+	test_churn();
 	rcu_unregister_thread();
 	return check_summary("test_flow_list");
 }
