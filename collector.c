@@ -32,6 +32,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "collector.h"
+#include "collector_impl.h"
 #include "flow_list.h"
 #include "util.h"
 
@@ -91,79 +92,6 @@ struct collector {
 };
 
 /* --- parsing ------------------------------------------------------------ */
-
-/* The parser runs on every entry of every dump (100,000 a second on a big
- * table), so attributes are read inline here rather than through libmnl's
- * helpers, a shared-library call each; the checks are libmnl's. */
-static inline uint16_t ct_type(const struct nlattr *a)
-{
-	return a->nla_type & NLA_TYPE_MASK;
-}
-
-static inline size_t ct_len(const struct nlattr *a)
-{
-	return a->nla_len - NLA_HDRLEN;
-}
-
-static inline const void *ct_data(const struct nlattr *a)
-{
-	return (const char *)a + NLA_HDRLEN;
-}
-
-static inline bool ct_ok(const struct nlattr *a, int rem)
-{
-	return rem >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       (int)a->nla_len <= rem;
-}
-
-static inline const struct nlattr *ct_next(const struct nlattr *a, int *rem)
-{
-	*rem -= NLA_ALIGN(a->nla_len);
-	return (const struct nlattr *)((const char *)a +
-				       NLA_ALIGN(a->nla_len));
-}
-
-/* The first attribute inside a nest; *rem gets the nest's payload size. */
-static inline const struct nlattr *ct_nested(const struct nlattr *nest,
-					     int *rem)
-{
-	*rem = (int)ct_len(nest);
-	return ct_data(nest);
-}
-
-static inline uint8_t ct_u8(const struct nlattr *a)
-{
-	return *(const uint8_t *)ct_data(a);
-}
-
-static inline uint16_t ct_u16(const struct nlattr *a)
-{
-	uint16_t v;
-
-	memcpy(&v, ct_data(a), sizeof(v));
-	return v;
-}
-
-static inline uint32_t ct_u32(const struct nlattr *a)
-{
-	uint32_t v;
-
-	memcpy(&v, ct_data(a), sizeof(v));
-	return v;
-}
-
-static inline uint64_t ct_u64(const struct nlattr *a)
-{
-	uint64_t v;
-
-	memcpy(&v, ct_data(a), sizeof(v));	/* only 4-byte aligned */
-	return v;
-}
-
-static int attr_len_ok(const struct nlattr *a, size_t len)
-{
-	return ct_len(a) >= len;
-}
 
 static int parse_ip(const struct nlattr *nest, struct flow_tuple *t)
 {
