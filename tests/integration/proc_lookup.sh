@@ -69,7 +69,7 @@ DRV=${PROC_DRV:-$TOP/${1:-${T_BUILD:-build}}/tools/proc_drv}
 if [ ! -x "$DRV" ]; then
 	DRV=$TMP/proc_drv
 	if ! (cd "$TOP" && ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -O2 -I. \
-	    -o "$DRV" tests/tools/proc_drv.c proc_lookup.c util.c \
+	    -o "$DRV" tests/tools/proc_drv.c proc_lookup*.c util.c \
 	    -lmnl -lm -lpthread) >"$TMP/cc.log" 2>&1; then
 		cat "$TMP/cc.log"
 		skip "cannot build proc_drv"
