@@ -25,7 +25,8 @@ if [ ! -x "$DRV" ]; then
 	DRV=$T_TMP/geoip_update_drv
 	# shellcheck disable=SC2046 # pkg-config prints several words
 	if ! cc -std=gnu11 -D_GNU_SOURCE -I. -o "$DRV" \
-		tests/tools/geoip_update_drv.c geoip_update.c geoip_db.c util.c \
+		tests/tools/geoip_update_drv.c geoip_update.c geoip.c geoip_db.c \
+		util.c \
 		$(pkg-config --cflags --libs libmaxminddb libcurl zlib) \
 		-lpthread -lm >"$T_TMP/cc.out" 2>&1; then
 		t_fail "cannot build geoip_update_drv"
