@@ -420,7 +420,20 @@ drain() {
 	local chunk
 	while zpty -rt z chunk 2>/dev/null; do :; done
 }
-sleep 0.5
+# Wait (at most 10 s) until the shell has run compinit and answers: a
+# fixed sleep let the first TAB be typed in literally on a busy machine.
+# The echo of the command shows Z''READY; only its output shows ZREADY.
+zpty -w z "print -r -- Z''READY"
+ready= buf=
+for (( i = 0; i < 100; i++ )); do
+	if zpty -rt z chunk 2>/dev/null; then
+		buf+=$chunk
+		[[ $buf == *ZREADY* ]] && { ready=1; break; }
+	else
+		sleep 0.1
+	fi
+done
+[[ -n $ready ]] || exit 3
 drain
 n=0
 for line in "$@"; do
