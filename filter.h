@@ -29,5 +29,8 @@ int filter_parse(const char *expr, struct filter **out, char *err,
 bool filter_match(const struct filter *f, const struct flow_row *row,
 		  const struct filter_ctx *ctx);
 void filter_free(struct filter *f);
+/* Does the filter name a protocol (proto, tcp, gre, key, ...)?  Then it,
+ * not the default protocol choice, says which are shown. */
+bool filter_names_proto(const struct filter *f);
 
 #endif

@@ -250,7 +250,9 @@ static bool filter_match_port(const struct fnode *n, const struct flow_rec *r)
 {
 	uint16_t lo = n->u.port.lo, hi = n->u.port.hi;
 
-	if (filter_port_index(r->l4proto) < 0)
+	/* GRE's keys travel where the ports would (CTA_PROTO_*_PORT). */
+	if (n->flags & FNF_KEY ? r->l4proto != IPPROTO_GRE :
+	    filter_port_index(r->l4proto) < 0)
 		return false;
 	if ((n->flags & FNF_SPORT) && r->orig.sport >= lo &&
 	    r->orig.sport <= hi)
@@ -462,4 +464,16 @@ bool filter_match(const struct filter *f, const struct flow_row *row,
 	if (!f)
 		return true;
 	return filter_eval(f, f->root, row, ctx);
+}
+
+bool filter_names_proto(const struct filter *f)
+{
+	uint32_t i;
+
+	for (i = 0; f && i < f->n_nodes; i++)
+		if (f->nodes[i].kind == FN_PROTO ||
+		    (f->nodes[i].kind == FN_PORT &&
+		     (f->nodes[i].flags & FNF_KEY)))
+			return true;
+	return false;
 }

@@ -29,7 +29,7 @@ enum fn_kind {
 	FN_NOT,		/* u.list.first is the operand */
 	FN_ADDR,	/* u.addr on the ends in flags */
 	FN_NAME,	/* u.str, reverse name of the ends in flags */
-	FN_PORT,	/* u.port range on the sides in flags */
+	FN_PORT,	/* u.port range on the sides (or keys) in flags */
 	FN_SERVICE,	/* u.svc on the sides in flags */
 	FN_PROTO,	/* u.num */
 	FN_FAMILY,	/* u.num */
@@ -62,9 +62,10 @@ enum fn_kind {
 #define FNF_ENDS	(FNF_OSRC | FNF_ODST | FNF_RSRC | FNF_RDST)
 /* Name terms: a pattern without a dot also tries the first label. */
 #define FNF_LABEL	0x10u
-/* Port sides. */
+/* Port sides; with FNF_KEY the GRE keys of those sides instead. */
 #define FNF_SPORT	0x01u
 #define FNF_DPORT	0x02u
+#define FNF_KEY		0x04u
 /* Country: the value may be a two-letter code. */
 #define FNF_CC		0x01u
 /* NAT kinds. */

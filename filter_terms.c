@@ -8,7 +8,7 @@
  * filter_str_node()), and add its keyword to filter_kws[] below.  If no
  * node kind tests what it asks, add an FN_ kind to filter_impl.h and its
  * case to filter_eval() in filter_eval.c.  A protocol name is one line in
- * filter_protos[] (and one in filter_kws[] if the bare word is a term).
+ * l4proto.c (and one in filter_kws[] if the bare word is a term).
  * Then describe it below, in man/flowtop.8 (FILTERS) and in
  * etc/completion/: tests/integration/completion.sh reads filter_kws[]
  * and fails on a keyword that one of them lacks.
@@ -37,11 +37,17 @@
  *                       service files list).  Only TCP, UDP, UDP-lite, SCTP
  *                       and DCCP have ports: port terms never match others.
  *   sport ..., dport ... one side only.
- *   proto P             P is tcp, udp, udplite, sctp, dccp, icmp, icmp6
- *                       (icmpv6, ipv6-icmp), gre, esp, ah, igmp or a number
- *                       0-255.  "udp" does not match UDP-lite and "icmp"
- *                       does not match ICMPv6.
- *   tcp udp udplite sctp dccp icmp icmp6 icmpv6   short for proto P.
+ *   key N|N-M           a GRE flow whose source or destination key (PPTP
+ *                       call id) of the original tuple is N or within N-M
+ *                       (decimal or 0x hex, as conntrack prints them).
+ *   srckey ..., dstkey ...  one side only.
+ *   proto P             P is a name of l4proto.c (tcp, udp, udplite, sctp,
+ *                       dccp, icmp, icmp6 or icmpv6 or ipv6-icmp, gre, esp,
+ *                       ah, igmp, ipip, 6in4, ospf, ...), ip-proto-N or a
+ *                       number 0-255.  "udp" does not match UDP-lite and
+ *                       "icmp" does not match ICMPv6.
+ *   tcp udp udplite sctp dccp icmp icmp6 icmpv6 gre esp ah
+ *                       short for proto P.
  *   ip4 ipv4 ip6 ipv6   the address family.
  *   proc NAME|PID       owning process: comm (glob, case-insensitive) or,
  *                       for a number, its PID.
@@ -104,6 +110,7 @@
 
 #include "filter.h"
 #include "filter_impl.h"
+#include "l4proto.h"
 #include "lan.h"
 #include "services.h"
 
@@ -215,38 +222,50 @@ static bool filter_service(const char *name, int32_t *ports)
 	return any;
 }
 
+/* "N" or "N-M" in p->val, 0 to 65535 (0x hex too): a node of FN_PORT on
+ * the sides (and the GRE keys, FNF_KEY) in flags. */
+static int64_t filter_range_node(struct parser *p, uint8_t flags,
+				 const char *what)
+{
+	struct fnode n = { .kind = FN_PORT, .flags = flags };
+	char *v = p->val, *dash = strchr(v, '-');
+	uint64_t lo, hi;
+	bool ok;
+
+	if (dash)
+		*dash = '\0';
+	ok = filter_parse_uint(v, 65535, &lo);
+	hi = lo;
+	if (dash) {
+		*dash = '-';
+		ok = ok && filter_parse_uint(dash + 1, 65535, &hi) && hi >= lo;
+	}
+	if (!ok) {
+		filter_error(p, p->val_pos, "bad %s %s'%s'", what,
+			     dash ? "range " : "", v);
+		return -1;
+	}
+	n.u.port.lo = (uint16_t)lo;
+	n.u.port.hi = (uint16_t)hi;
+	return filter_node(p, &n);
+}
+
 static int64_t filter_term_port(struct parser *p, const struct tok *kw,
 				int arg)
 {
 	struct fnode n = { .flags = (uint8_t)arg };
-	char *v, *dash;
-	uint64_t lo, hi;
-	bool ok;
+	char *v;
 
+	if (arg & FNF_KEY) {
+		if (filter_value(p, kw, "a GRE key"))
+			return -1;
+		return filter_range_node(p, (uint8_t)arg, "key");
+	}
 	if (filter_value(p, kw, "a port"))
 		return -1;
 	v = p->val;
-	if (*v >= '0' && *v <= '9' && strspn(v, "0123456789-") == strlen(v)) {
-		dash = strchr(v, '-');
-		if (dash)
-			*dash = '\0';
-		ok = filter_parse_uint(v, 65535, &lo);
-		hi = lo;
-		if (dash) {
-			*dash = '-';
-			ok = ok && filter_parse_uint(dash + 1, 65535, &hi) &&
-			     hi >= lo;
-		}
-		if (!ok) {
-			filter_error(p, p->val_pos, "bad port %s'%s'",
-				     dash ? "range " : "", v);
-			return -1;
-		}
-		n.kind = FN_PORT;
-		n.u.port.lo = (uint16_t)lo;
-		n.u.port.hi = (uint16_t)hi;
-		return filter_node(p, &n);
-	}
+	if (*v >= '0' && *v <= '9' && strspn(v, "0123456789-") == strlen(v))
+		return filter_range_node(p, (uint8_t)arg, "port");
 	/* Resolved once here for each protocol, not once per flow. */
 	n.kind = FN_SERVICE;
 	if (!*v || !filter_service(v, n.u.svc.port)) {
@@ -256,41 +275,20 @@ static int64_t filter_term_port(struct parser *p, const struct tok *kw,
 	return filter_node(p, &n);
 }
 
-static const struct {
-	const char *name;
-	uint8_t num;
-} filter_protos[] = {
-	{ "tcp", IPPROTO_TCP },
-	{ "udp", IPPROTO_UDP },
-	{ "udplite", IPPROTO_UDPLITE },
-	{ "udp-lite", IPPROTO_UDPLITE },
-	{ "sctp", IPPROTO_SCTP },
-	{ "dccp", IPPROTO_DCCP },
-	{ "icmp", IPPROTO_ICMP },
-	{ "icmp6", IPPROTO_ICMPV6 },
-	{ "icmpv6", IPPROTO_ICMPV6 },
-	{ "ipv6-icmp", IPPROTO_ICMPV6 },
-	{ "gre", IPPROTO_GRE },
-	{ "esp", IPPROTO_ESP },
-	{ "ah", IPPROTO_AH },
-	{ "igmp", IPPROTO_IGMP },
-};
-
 static int64_t filter_term_proto(struct parser *p, const struct tok *kw,
 				 int arg)
 {
-	uint64_t num;
-	size_t i;
+	uint64_t hex;
+	int num;
 
 	(void)arg;
 	if (filter_value(p, kw, "a protocol"))
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(filter_protos); i++)
-		if (!strcasecmp(p->val, filter_protos[i].name))
-			return filter_num_node(p, FN_PROTO,
-					       filter_protos[i].num);
-	if (filter_parse_uint(p->val, 255, &num))
-		return filter_num_node(p, FN_PROTO, num);
+	num = l4proto_parse(p->val);
+	if (num >= 0)
+		return filter_num_node(p, FN_PROTO, (uint64_t)num);
+	if (filter_parse_uint(p->val, 255, &hex))
+		return filter_num_node(p, FN_PROTO, hex);
 	filter_error(p, p->val_pos, "unknown protocol '%s'", p->val);
 	return -1;
 }
@@ -640,6 +638,9 @@ static const struct filter_kw {
 	{ "port", filter_term_port, FNF_SPORT | FNF_DPORT },
 	{ "sport", filter_term_port, FNF_SPORT },
 	{ "dport", filter_term_port, FNF_DPORT },
+	{ "key", filter_term_port, FNF_KEY | FNF_SPORT | FNF_DPORT },
+	{ "srckey", filter_term_port, FNF_KEY | FNF_SPORT },
+	{ "dstkey", filter_term_port, FNF_KEY | FNF_DPORT },
 	{ "proto", filter_term_proto, 0 },
 	{ "tcp", filter_term_bare_proto, IPPROTO_TCP },
 	{ "udp", filter_term_bare_proto, IPPROTO_UDP },
@@ -649,6 +650,9 @@ static const struct filter_kw {
 	{ "icmp", filter_term_bare_proto, IPPROTO_ICMP },
 	{ "icmp6", filter_term_bare_proto, IPPROTO_ICMPV6 },
 	{ "icmpv6", filter_term_bare_proto, IPPROTO_ICMPV6 },
+	{ "gre", filter_term_bare_proto, IPPROTO_GRE },
+	{ "esp", filter_term_bare_proto, IPPROTO_ESP },
+	{ "ah", filter_term_bare_proto, IPPROTO_AH },
 	{ "ip4", filter_term_family, AF_INET },
 	{ "ipv4", filter_term_family, AF_INET },
 	{ "ip6", filter_term_family, AF_INET6 },

@@ -20,12 +20,13 @@ _flowtop_sort_keys='rate bytes packets duration process pid user src dst
 	port proto state country none'
 
 # The words of the filter language (filter_terms.c), offered as hints for -f.
-_flowtop_filter_words='host device src dst net port sport dport proto tcp udp
-	udplite sctp dccp icmp icmp6 icmpv6 ip4 ipv4 ip6 ipv6 proc pid user
+_flowtop_filter_words='host device src dst net port sport dport key srckey
+	dstkey proto tcp udp udplite sctp dccp icmp icmp6 icmpv6 gre esp ah ip4
+	ipv4 ip6 ipv6 proc pid user
 	country city org asn state unreplied assured bytes packets rate mark
 	zone nat snat dnat loopback and or not'
 _flowtop_filter_protos='tcp udp udplite sctp dccp icmp icmp6 icmpv6 gre
-	esp ah igmp'
+	esp ah igmp ipip 6in4 ospf pim vrrp l2tp ipcomp etherip'
 _flowtop_filter_states='ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT CLOSE_WAIT
 	LAST_ACK TIME_WAIT CLOSE SYN_SENT2 LISTEN NONE CLOSED COOKIE_WAIT
 	COOKIE_ECHOED SHUTDOWN_SENT SHUTDOWN_RECD SHUTDOWN_ACK_SENT

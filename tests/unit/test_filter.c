@@ -191,8 +191,9 @@ static void build_rows(void)
 	r->rec.mark = 0x10;
 	r->rec.zone = 3;
 
-	r = add("gr", AF_INET, IPPROTO_GRE, "192.0.2.30", 0,
-		"198.51.100.40", 0);
+	/* GRE: the kernel sends its keys (PPTP call ids) as ports. */
+	r = add("gr", AF_INET, IPPROTO_GRE, "192.0.2.30", 0x10,
+		"198.51.100.40", 0x20);
 
 	/* No accounting, no owner. */
 	r = add("nw", AF_INET, IPPROTO_TCP, "192.0.2.10", 41000,
@@ -344,6 +345,20 @@ static const struct {
 	{ "proto gre", "gr" },
 	{ "proto 47", "gr" },
 	{ "proto 0x2f", "gr" },
+	{ "gre", "gr" },
+	{ "proto GRE", "gr" },
+	{ "proto ip-proto-47", "gr" },
+	{ "esp or ah or proto ipip or proto 6in4", "" },
+	/* GRE keys: only GRE flows, never ports. */
+	{ "key 16", "gr" },
+	{ "key 0x20", "gr" },
+	{ "key 0x11-0x1f", "" },
+	{ "key 0x10-0x1f", "gr" },
+	{ "srckey 0x10", "gr" },
+	{ "srckey 0x20", "" },
+	{ "dstkey 32", "gr" },
+	{ "port 16 or port 32", "" },
+	{ "key 443 or key 53", "" },
 	{ "ip4", V4_ROWS },
 	{ "ipv4", V4_ROWS },
 	{ "ip6", V6_ROWS },
@@ -589,6 +604,11 @@ static const struct {
 	{ "proto foo", "unknown protocol 'foo'", 6 },
 	{ "proto 256", "unknown protocol '256'", 6 },
 	{ "proto", "expected a protocol after 'proto'", 5 },
+	{ "proto ip-proto-256", "unknown protocol 'ip-proto-256'", 6 },
+	{ "key", "expected a GRE key after 'key'", 3 },
+	{ "key gre", "bad key 'gre'", 4 },
+	{ "srckey 0x10000", "bad key '0x10000'", 7 },
+	{ "dstkey 5-1", "bad key range '5-1'", 7 },
 	{ "state foo", "unknown state 'foo'", 6 },
 	{ "state", "expected a state after 'state'", 5 },
 	{ "bytes 5", "expected a comparison (<, <=, =, !=, >=, >) after "
@@ -718,6 +738,51 @@ static void test_device_terms(void)
 	expect("device *", "");
 }
 
+/* A flow of conntrack's generic tracker: no ports, no keys; and whether
+ * a filter names a protocol (flowtop.c then shows every protocol). */
+static void test_generic(void)
+{
+	static const struct {
+		const char *expr;
+		bool match, names;
+	} cases[] = {
+		{ "esp", true, true },
+		{ "proto esp", true, true },
+		{ "proto 50", true, true },
+		{ "proto ip-proto-50", true, true },
+		{ "ah or gre", false, true },
+		{ "not tcp", true, true },
+		{ "key 0", false, true },
+		{ "port 0 or sport 0 or dport 0", false, false },
+		{ "host 2001:db8::7", true, false },
+		{ "ip6 and unreplied", true, false },
+	};
+	struct flow_row r;
+	struct filter *f;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.rec.family = AF_INET6;
+	r.rec.l4proto = IPPROTO_ESP;
+	set_addr(&r.rec.orig.src, AF_INET6, "2001:db8::7");
+	set_addr(&r.rec.orig.dst, AF_INET6, "2001:db8:1::8");
+	r.rec.repl.src = r.rec.orig.dst;
+	r.rec.repl.dst = r.rec.orig.src;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		f = NULL;
+		CHECK(filter_parse(cases[i].expr, &f, NULL, 0, NULL) == 0);
+		if (filter_match(f, &r, NULL) != cases[i].match ||
+		    filter_names_proto(f) != cases[i].names) {
+			fprintf(stderr, "generic: \"%s\": match %d names %d\n",
+				cases[i].expr, filter_match(f, &r, NULL),
+				filter_names_proto(f));
+			CHECK(0);
+		}
+		filter_free(f);
+	}
+	CHECK(!filter_names_proto(NULL));
+}
+
 static void test_api_edges(void)
 {
 	struct filter *f = NULL;
@@ -746,6 +811,7 @@ static void test_api_edges(void)
 	filter_free(NULL);
 	/* No filter: everything matches. */
 	CHECK(filter_match(NULL, &rows[0], NULL));
+	test_generic();
 
 	/* Names need the context: without it they match nothing. */
 	expect_c("host www or host gw", NULL, "");
