@@ -51,6 +51,7 @@ struct settings {
 	bool no_config;
 	const char *confdir;		/* tcp.conf, udp.conf, geoip.conf */
 	const char *leases;		/* dnsmasq's leases file */
+	bool protos_given;		/* -T -U -D -I -S -O */
 };
 
 static volatile sig_atomic_t quit;
@@ -75,6 +76,8 @@ static void usage(FILE *f)
 "  -D, --dccp            DCCP flows\n"
 "  -I, --icmp            ICMP and ICMPv6 flows\n"
 "  -S, --sctp            SCTP flows\n"
+"  -O, --other           other protocols: GRE, ESP, AH, any other (also\n"
+"                        on when -T -U -D -I -S are all given)\n"
 "  -A, --all             also loopback and DNS flows (hidden by default)\n"
 "      --active          only flows that moved data in the last interval\n"
 "  -f, --filter EXPR     only flows matching EXPR (see FILTERS in flowtop(8))\n"
@@ -160,6 +163,7 @@ static const struct option long_opts[] = {
 	{ "dccp", no_argument, NULL, 'D' },
 	{ "icmp", no_argument, NULL, 'I' },
 	{ "sctp", no_argument, NULL, 'S' },
+	{ "other", no_argument, NULL, 'O' },
 	{ "no-dns", no_argument, NULL, 'n' },
 	{ "no-geoip", no_argument, NULL, 'G' },
 	{ "show-src", no_argument, NULL, 's' },
@@ -185,7 +189,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define SHORT_OPTS "46TUDISnGsbut:vhAf:o:rBjc:N:"
+#define SHORT_OPTS "46TUDISOnGsbut:vhAf:o:rBjc:N:"
 
 /* First pass: only what decides whether the settings file is read. */
 static void pre_scan(int argc, char **argv, struct settings *s)
@@ -219,6 +223,7 @@ static void parse_args(int argc, char **argv, struct settings *s)
 		case 'D': protos |= VIEW_DCCP; proto = true; break;
 		case 'I': protos |= VIEW_ICMP; proto = true; break;
 		case 'S': protos |= VIEW_SCTP; proto = true; break;
+		case 'O': protos |= VIEW_OTHER; proto = true; break;
 		case 'n': s->view.no_dns = true; break;
 		case 'G': s->view.no_geoip = true; break;
 		case 's': s->view.show_src = true; break;
@@ -276,8 +281,13 @@ static void parse_args(int argc, char **argv, struct settings *s)
 		s->view.ipv4 = v4;
 		s->view.ipv6 = v6;
 	}
+	/* Who names every protocol flowtop has a letter for wants them
+	 * all, the ones without a letter of their own too. */
+	if ((protos & VIEW_NAMED_PROTOS) == VIEW_NAMED_PROTOS)
+		protos |= VIEW_OTHER;
 	if (proto)
 		s->view.protos = protos;
+	s->protos_given = proto;
 }
 
 static int enter_netns(const char *ns)
@@ -517,6 +527,9 @@ int main(int argc, char **argv)
 				err, s.filter, (int)errpos, "");
 			return 1;
 		}
+		/* -f 'proto gre' alone: the filter chooses the protocols. */
+		if (!s.protos_given && filter_names_proto(filter))
+			s.view.protos = VIEW_ALL_PROTOS;
 	}
 	if (s.netns) {
 		ret = enter_netns(s.netns);

@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "flow_list.h"
 #include "geoip.h"
+#include "l4proto.h"
 #include "lan.h"
 #include "output.h"
 #include "proc_lookup.h"
@@ -27,7 +28,15 @@ static unsigned long snapshot_no;
 
 static bool has_ports(uint8_t l4proto)
 {
-	return l4proto != IPPROTO_ICMP && l4proto != IPPROTO_ICMPV6;
+	return l4proto_ids(l4proto) == L4_IDS_PORTS;
+}
+
+/* Ports or GRE keys: what NAT may change beside the addresses. */
+static bool has_ids(uint8_t l4proto)
+{
+	enum l4proto_ids k = l4proto_ids(l4proto);
+
+	return k == L4_IDS_PORTS || k == L4_IDS_KEYS;
 }
 
 static const char *host(char *buf, size_t len, const struct view_opts *o,
@@ -65,9 +74,9 @@ static bool nat_of(const struct flow_rec *r, bool *snat, bool *dnat)
 	/* The reply tuple is the original one reversed unless NAT changed
 	 * it: reply src != orig dst is DNAT, reply dst != orig src SNAT. */
 	*dnat = memcmp(&r->repl.src, &r->orig.dst, sizeof(r->orig.dst)) ||
-		(has_ports(r->l4proto) && r->repl.sport != r->orig.dport);
+		(has_ids(r->l4proto) && r->repl.sport != r->orig.dport);
 	*snat = memcmp(&r->repl.dst, &r->orig.src, sizeof(r->orig.src)) ||
-		(has_ports(r->l4proto) && r->repl.dport != r->orig.sport);
+		(has_ids(r->l4proto) && r->repl.dport != r->orig.sport);
 	return *snat || *dnat;
 }
 
@@ -112,6 +121,9 @@ static void json_tuple(FILE *out, const char *k, const struct flow_rec *r,
 	json_str(out, util_fmt_addr(a, sizeof(a), r->family, t->dst.b));
 	if (has_ports(r->l4proto))
 		fprintf(out, ",\"sport\":%u,\"dport\":%u", t->sport, t->dport);
+	else if (l4proto_ids(r->l4proto) == L4_IDS_KEYS)
+		fprintf(out, ",\"srckey\":%u,\"dstkey\":%u", t->sport,
+			t->dport);
 	fputc('}', out);
 }
 
@@ -204,7 +216,7 @@ void output_json_row(FILE *out, const struct flow_row *row,
 	json_kv_str(out, "state", view_state_name(r));
 	json_tuple(out, "orig", r, &r->orig);
 	json_tuple(out, "reply", r, &r->repl);
-	if (!has_ports(r->l4proto))
+	if (l4proto_ids(r->l4proto) == L4_IDS_ICMP)
 		fprintf(out, ",\"icmp\":{\"type\":%u,\"code\":%u,\"id\":%u}",
 			r->icmp_type, r->icmp_code, r->icmp_id);
 	json_kv_str(out, "src_name", o->no_dns ? NULL :
@@ -277,7 +289,9 @@ static void endpoint(char *buf, size_t len, const struct view_opts *o,
 
 	util_sanitize(clean, sizeof(clean), host(h, sizeof(h), o, r->family,
 						 a));
-	if (!has_ports(r->l4proto))
+	if (l4proto_ids(r->l4proto) == L4_IDS_KEYS && port)
+		snprintf(buf, len, "%s key 0x%x", clean, port);
+	else if (!has_ports(r->l4proto))
 		snprintf(buf, len, "%s", clean);
 	else if (r->family == AF_INET6 && strchr(clean, ':'))
 		snprintf(buf, len, "[%s]:%u", clean, port);

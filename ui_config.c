@@ -29,6 +29,7 @@ static const struct {
 	{ "dccp", VIEW_DCCP },
 	{ "icmp", VIEW_ICMP },
 	{ "sctp", VIEW_SCTP },
+	{ "other", VIEW_OTHER },
 };
 
 #define UI_CONFIG_NPROTOS \

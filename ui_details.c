@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "flow_types.h"
 #include "geoip.h"
+#include "l4proto.h"
 #include "proc_lookup.h"
 #include "ui_impl.h"
 #include "util.h"
@@ -119,6 +120,29 @@ static void ui_geo_line(const struct geo_info *g, char *out, size_t len)
 	util_sanitize(out, len, raw);
 }
 
+/* What tells the flow apart beyond its addresses, when not ports. */
+static void ui_detail_ids(const struct flow_rec *c, char (*ln)[UI_TEXT],
+			  int max, int *n)
+{
+	switch (l4proto_ids(c->l4proto)) {
+	case L4_IDS_KEYS:
+		if (*n < max)
+			ui_fmt(ln[(*n)++], UI_TEXT, "GRE keys     0x%x -> 0x%x,"
+			       " reply 0x%x -> 0x%x (PPTP call ids; 0: none)",
+			       c->orig.sport, c->orig.dport, c->repl.sport,
+			       c->repl.dport);
+		break;
+	case L4_IDS_NONE:
+		if (*n < max)
+			ui_fmt(ln[(*n)++], UI_TEXT, "Tracked by   addresses "
+			       "only: IP protocol %u, conntrack's generic "
+			       "tracker", c->l4proto);
+		break;
+	default:
+		break;
+	}
+}
+
 #define UI_DL(...) do { \
 	if (n < max) \
 		ui_fmt(ln[n++], UI_TEXT, __VA_ARGS__); \
@@ -188,6 +212,7 @@ static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 	if (c->have & FLOW_HAVE_ICMP)
 		UI_DL("ICMP         type %u code %u id %u", c->icmp_type,
 		      c->icmp_code, c->icmp_id);
+	ui_detail_ids(c, ln, max, &n);
 	if (!u->o->no_dns) {
 		if (dns_name(c->family, c->orig.src.b, t, sizeof(t)) && t[0])
 			util_sanitize(a, sizeof(a), t);

@@ -10,6 +10,7 @@
 #include "dns.h"
 #include "flow_types.h"
 #include "geoip.h"
+#include "l4proto.h"
 #include "services.h"
 #include "ui_impl.h"
 #include "util.h"
@@ -17,9 +18,13 @@
 
 static bool ui_has_ports(uint8_t proto)
 {
-	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
-	       proto == IPPROTO_UDPLITE || proto == IPPROTO_SCTP ||
-	       proto == IPPROTO_DCCP;
+	return l4proto_ids(proto) == L4_IDS_PORTS;
+}
+
+/* Ports or GRE keys: what NAT may change beside the addresses. */
+static bool ui_has_ids(uint8_t proto)
+{
+	return ui_has_ports(proto) || l4proto_ids(proto) == L4_IDS_KEYS;
 }
 
 static size_t ui_addr_len(int family)
@@ -51,6 +56,11 @@ void ui_endpoint(struct ui *u, int family, uint8_t proto,
 	bool numeric6;
 
 	ui_host(u, family, a, names, host, sizeof(host));
+	/* GRE: the key (PPTP call id), as conntrack -L writes it. */
+	if (l4proto_ids(proto) == L4_IDS_KEYS && port) {
+		ui_fmt(out, len, "%s key 0x%x", host, port);
+		return;
+	}
 	if (!ui_has_ports(proto)) {
 		ui_fmt(out, len, "%s", host);
 		return;
@@ -77,13 +87,13 @@ static bool ui_addr_eq(int family, const union flow_addr *a,
 bool ui_dnat(const struct flow_rec *r)
 {
 	return !ui_addr_eq(r->family, &r->repl.src, &r->orig.dst) ||
-	       (ui_has_ports(r->l4proto) && r->repl.sport != r->orig.dport);
+	       (ui_has_ids(r->l4proto) && r->repl.sport != r->orig.dport);
 }
 
 bool ui_snat(const struct flow_rec *r)
 {
 	return !ui_addr_eq(r->family, &r->repl.dst, &r->orig.src) ||
-	       (ui_has_ports(r->l4proto) && r->repl.dport != r->orig.sport);
+	       (ui_has_ids(r->l4proto) && r->repl.dport != r->orig.sport);
 }
 
 /* " [dnat 192.0.2.9:8443]": where the flow really goes or comes from. */
@@ -116,6 +126,10 @@ void ui_proto_label(const struct flow_rec *r, char *out, size_t len)
 	if (n >= 2 && name[n - 2] == 'v' && (name[n - 1] == '4' ||
 					     name[n - 1] == '6'))
 		ui_fmt(out, len, "%s", name);
+	else if (n && name[n - 1] >= '0' && name[n - 1] <= '9')
+		/* "6in4/v6", "ip-proto-143/v4": a digit would run on. */
+		ui_fmt(out, len, "%s/v%c", name,
+		       r->family == AF_INET6 ? '6' : '4');
 	else
 		ui_fmt(out, len, "%s%c", name,
 			 r->family == AF_INET6 ? '6' : '4');

@@ -145,6 +145,7 @@ static void ui_hdr_protos(struct ui *u, struct ui_hdr *h)
 		{ "DCCP", "dccp", VIEW_DCCP },
 		{ "ICMP", "icmp", VIEW_ICMP },
 		{ "SCTP", "sctp", VIEW_SCTP },
+		{ "OTHER", "other", VIEW_OTHER },
 	};
 	char on[UI_TEXT] = "";
 	size_t i, n = 0;

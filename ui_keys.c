@@ -315,6 +315,9 @@ static unsigned ui_act_proto(struct ui *u, int key)
 	case 'S':
 		u->o->protos ^= VIEW_SCTP;
 		break;
+	case 'O':
+		u->o->protos ^= VIEW_OTHER;
+		break;
 	case '4':
 		u->o->ipv4 = !u->o->ipv4;
 		break;
@@ -452,11 +455,13 @@ static const struct ui_action ui_actions[] = {
 	{ 'N', NULL, NULL, ui_act_sort_key },
 	{ 'C', NULL, NULL, ui_act_sort_key },
 	{ 'r', "r", "reverse the sort order", ui_act_reverse },
-	{ 'T', "T U D I S", "TCP, UDP, DCCP, ICMP, SCTP on/off", ui_act_proto },
+	{ 'T', "T U D I S O", "TCP, UDP, DCCP, ICMP, SCTP, other protocols "
+	  "on/off", ui_act_proto },
 	{ 'U', NULL, NULL, ui_act_proto },
 	{ 'D', NULL, NULL, ui_act_proto },
 	{ 'I', NULL, NULL, ui_act_proto },
 	{ 'S', NULL, NULL, ui_act_proto },
+	{ 'O', NULL, NULL, ui_act_proto },
 	{ '4', "4  6", "IPv4, IPv6 on/off", ui_act_proto },
 	{ '6', NULL, NULL, ui_act_proto },
 	{ 'a', "a", "only active flows (with a rate) on/off", ui_act_toggle },

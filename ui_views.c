@@ -255,15 +255,16 @@ static void ui_draw_empty(struct ui *u)
 		if (u->o->protos != VIEW_ALL_PROTOS || !u->o->ipv4 ||
 		    !u->o->ipv6 || u->o->active_only)
 			ui_text(u, y + 2, 1, "The toggles apply too: protocols "
-				"(T U D I S), families (4 6), active (a).",
+				"(T U D I S O), families (4 6), active (a).",
 				u->attr[ST_NORMAL]);
 		return;
 	}
 	ui_fmt(buf, sizeof(buf), "%s: none of the %zu flows in the table "
 		 "is shown.", ui_mode_name(u), u->flows_all);
 	ui_text(u, y, 1, buf, u->attr[ST_NORMAL]);
-	ui_text(u, y + 1, 1, "Protocols (T U D I S), families (4 6), active "
-		"only (a) and loopback/DNS (l) decide", u->attr[ST_NORMAL]);
+	ui_text(u, y + 1, 1, "Protocols (T U D I S O), families (4 6), "
+		"active only (a) and loopback/DNS (l) decide",
+		u->attr[ST_NORMAL]);
 	ui_text(u, y + 2, 1, "what is shown; the Processes view lists only "
 		"flows of local processes.", u->attr[ST_NORMAL]);
 }

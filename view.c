@@ -18,6 +18,7 @@
 
 #include "filter.h"
 #include "geoip.h"
+#include "l4proto.h"
 #include "util.h"
 #include "view.h"
 
@@ -43,7 +44,7 @@ void view_opts_default(struct view_opts *o)
 	o->mode = VIEW_FLOWS;
 }
 
-static unsigned proto_group(uint8_t l4proto)
+unsigned view_proto_group(uint8_t l4proto)
 {
 	switch (l4proto) {
 	case IPPROTO_TCP:
@@ -59,7 +60,7 @@ static unsigned proto_group(uint8_t l4proto)
 	case IPPROTO_SCTP:
 		return VIEW_SCTP;
 	}
-	return 0;
+	return VIEW_OTHER;
 }
 
 static bool is_loopback(uint8_t family, const union flow_addr *a)
@@ -77,8 +78,7 @@ static bool is_loopback(uint8_t family, const union flow_addr *a)
 /* What the original flowtop always hid: loopback and DNS. */
 static bool is_hidden(const struct flow_rec *r)
 {
-	bool ports = r->l4proto != IPPROTO_ICMP &&
-		     r->l4proto != IPPROTO_ICMPV6;
+	bool ports = l4proto_ids(r->l4proto) == L4_IDS_PORTS;
 
 	if (is_loopback(r->family, &r->orig.src) ||
 	    is_loopback(r->family, &r->orig.dst))
@@ -120,7 +120,7 @@ bool view_match(const struct view_opts *o, const struct flow_row *row)
 
 	if (r->family == AF_INET ? !o->ipv4 : !o->ipv6)
 		return false;
-	if (!(proto_group(r->l4proto) & o->protos))
+	if (!(view_proto_group(r->l4proto) & o->protos))
 		return false;
 	if (o->hide_closed && row->closed_at)
 		return false;
@@ -872,25 +872,8 @@ size_t view_devices(struct flow_list *fl, const struct view_opts *o,
 
 const char *view_proto_name(uint8_t l4proto, uint8_t family)
 {
-	switch (l4proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_DCCP:
-		return "dccp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	case IPPROTO_GRE:
-		return "gre";
-	}
-	return "other";
+	(void)family;
+	return l4proto_name(l4proto);
 }
 
 /* As conntrack(8) prints them (enum tcp_conntrack, sctp_conntrack,

@@ -12,13 +12,15 @@
 struct filter;
 struct filter_ctx;
 
-/* Protocol groups selectable with -T -U -D -I -S and the same keys. */
+/* Protocol groups selectable with -T -U -D -I -S -O and the same keys. */
 #define VIEW_TCP	0x01u
 #define VIEW_UDP	0x02u	/* UDP and UDP-lite */
 #define VIEW_DCCP	0x04u
 #define VIEW_ICMP	0x08u	/* ICMP and ICMPv6 */
 #define VIEW_SCTP	0x10u
-#define VIEW_ALL_PROTOS	0x1fu
+#define VIEW_OTHER	0x20u	/* the rest: GRE, ESP, AH, any IP protocol */
+#define VIEW_NAMED_PROTOS 0x1fu	/* -T -U -D -I -S all given: every one */
+#define VIEW_ALL_PROTOS	0x3fu
 
 enum view_sort {
 	SORT_RATE,	/* total rate (the default); ties, for every key:
@@ -155,6 +157,8 @@ const union flow_addr *view_inside_addr(const struct flow_row *row);
  * name) in *d.  Returns false when it is this host (a local flow). */
 bool view_device(const struct flow_row *row, struct lan_device *d);
 
+/* The VIEW_* group of a protocol. */
+unsigned view_proto_group(uint8_t l4proto);
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);
 const char *view_state_name(const struct flow_rec *rec);

@@ -10,7 +10,7 @@
 
 # flowtop takes no operands: every word is an option or an option's value.
 _flowtop_opts='-4 --ipv4 -6 --ipv6 -T --tcp -U --udp -D --dccp -I --icmp
-	-S --sctp -A --all --active -f --filter -o --sort -r --reverse
+	-S --sctp -O --other -A --all --active -f --filter -o --sort -r --reverse
 	-n --no-dns -G --no-geoip -s --show-src -b --bits -t --interval
 	-B --batch -j --json -c --count -N --netns --config --no-config
 	--confdir --leases --rates -u --update -v --version -h --help'

@@ -409,9 +409,9 @@ tour() {
 	expect "$sz ? opens the help" "$s" 'q  F10 +quit'
 	key "$s" End
 	expect "$sz End scrolls it to the last keys" "$s" \
-		'T U D I S +TCP, UDP, DCCP, ICMP, SCTP on/off'
+		'T U D I S O +TCP, UDP, DCCP, ICMP, SCTP, other'
 	key "$s" x
-	expect_not "$sz any other key closes it" "$s" 'T U D I S +TCP'
+	expect_not "$sz any other key closes it" "$s" 'T U D I S O +TCP'
 	expect "$sz ... and flowtop still runs" "$s" '198\.51\.100\.1:20000'
 
 	# Views.

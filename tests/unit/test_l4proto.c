@@ -1,4 +1,5 @@
-/* test_l4proto: protocol names and kinds. */
+/* test_l4proto: protocol names and kinds, and how the view shows the
+ * protocols without a letter of their own (GRE, ESP, any other). */
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "check.h"
 #include "l4proto.h"
+#include "view.h"
 
 static void test_names(void)
 {
@@ -53,8 +55,58 @@ static void test_names(void)
 	CHECK(l4proto_ids(143) == L4_IDS_NONE);
 }
 
+static struct flow_row row(uint8_t family, uint8_t l4proto, uint16_t sport,
+			   uint16_t dport)
+{
+	struct flow_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.rec.family = family;
+	r.rec.l4proto = l4proto;
+	r.rec.orig.src.b[0] = family == AF_INET ? 192 : 0x20;
+	r.rec.orig.dst.b[0] = family == AF_INET ? 198 : 0x20;
+	r.rec.orig.sport = sport;
+	r.rec.orig.dport = dport;
+	return r;
+}
+
+static void test_view(void)
+{
+	struct view_opts o;
+	struct flow_row gre = row(AF_INET, IPPROTO_GRE, 0x10, 0x35);
+	struct flow_row esp = row(AF_INET6, IPPROTO_ESP, 0, 0);
+	struct flow_row any = row(AF_INET, 143, 0, 0);
+	struct flow_row dns = row(AF_INET, IPPROTO_UDP, 40000, 53);
+
+	CHECK(view_proto_group(IPPROTO_GRE) == VIEW_OTHER);
+	CHECK(view_proto_group(IPPROTO_ESP) == VIEW_OTHER);
+	CHECK(view_proto_group(0) == VIEW_OTHER);
+	CHECK(view_proto_group(IPPROTO_UDPLITE) == VIEW_UDP);
+	CHECK((VIEW_ALL_PROTOS & VIEW_OTHER) && VIEW_NAMED_PROTOS ==
+	      (VIEW_TCP | VIEW_UDP | VIEW_DCCP | VIEW_ICMP | VIEW_SCTP));
+
+	view_opts_default(&o);
+	CHECK(!view_match(&o, &gre) && !view_match(&o, &esp));
+	o.protos = VIEW_NAMED_PROTOS;
+	CHECK(!view_match(&o, &gre) && !view_match(&o, &any));
+	o.protos = VIEW_OTHER;
+	CHECK(view_match(&o, &gre) && view_match(&o, &esp) &&
+	      view_match(&o, &any));
+	CHECK(!view_match(&o, &dns));
+	/* GRE key 0x35 is not port 53: not hidden as DNS, unlike UDP. */
+	o.protos = VIEW_ALL_PROTOS;
+	o.show_hidden = false;
+	CHECK(view_match(&o, &gre) && !view_match(&o, &dns));
+	o.ipv6 = false;
+	CHECK(!view_match(&o, &esp));
+
+	CHECK_STR(view_proto_name(IPPROTO_ESP, AF_INET6), "esp");
+	CHECK_STR(view_state_name(&esp.rec), "UNREPLIED");
+}
+
 int main(void)
 {
 	test_names();
+	test_view();
 	return check_summary("l4proto");
 }

@@ -130,7 +130,7 @@ static void test_save_roundtrip(void)
 	o.sort = SORT_DURATION;
 	o.reverse = true;
 	o.ipv4 = false;
-	o.protos = VIEW_TCP | VIEW_SCTP | VIEW_DCCP;
+	o.protos = VIEW_TCP | VIEW_SCTP | VIEW_DCCP | VIEW_OTHER;
 	o.show_src = true;
 	o.bits = true;
 	o.active_only = false;
@@ -153,7 +153,7 @@ static void test_save_roundtrip(void)
 	CHECK(back.reverse);
 	CHECK(!back.ipv4);
 	CHECK(back.ipv6);
-	CHECK(back.protos == (VIEW_TCP | VIEW_SCTP | VIEW_DCCP));
+	CHECK(back.protos == (VIEW_TCP | VIEW_SCTP | VIEW_DCCP | VIEW_OTHER));
 	CHECK(back.show_src);
 	CHECK(back.bits);
 	CHECK(!back.active_only);
