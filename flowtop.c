@@ -36,6 +36,8 @@
 #ifndef FLOWTOP_CONFDIR
 #define FLOWTOP_CONFDIR "/etc/flowtop"
 #endif
+/* The original's files: read after ours, for ports ours leave unnamed. */
+#define NETSNIFF_CONFDIR "/etc/netsniff-ng"
 
 #define SYSCTL_ROOT "/proc/sys/net/netfilter"
 
@@ -567,7 +569,8 @@ int main(int argc, char **argv)
 			"(%s): no counters or durations\n", strerror(-ret));
 	atexit(sysctl_restore);
 
-	services_load(s.confdir, "/etc/services", s.batch ? stderr : NULL);
+	services_load(s.confdir, NETSNIFF_CONFDIR, "/etc/services",
+		      s.batch ? stderr : NULL);
 	if (!s.view.no_geoip) {
 		/* A bad file next to good ones is skipped (and named in the
 		 * hint); only no database at all turns the lookups off. */

@@ -42,6 +42,7 @@ struct svc_src {
 	const char *path;
 	unsigned long line;
 	FILE *warn;
+	bool fallback;		/* netsniff-ng's dir: fills only unnamed ports */
 };
 
 static struct svc_map svc_maps[SVC_NPROTO];
@@ -293,19 +294,34 @@ static int svc_warn_port(const struct svc_src *src, const char *tok, int r)
 	return 0;
 }
 
-/* "<port> <name>" from tcp.conf or udp.conf. */
+/* "<port> <name>" from tcp.conf or udp.conf, or netsniff-ng's own form
+ * "<port>, <name>" (as Debian ships its files). */
 static int svc_conf_line(const struct svc_src *src, enum svc_proto proto,
 			 char *line)
 {
 	char show[SVC_SHOW_MAX];
-	char *p = line, *port_tok, *name, *extra;
+	char *p = line, *port_tok, *name, *extra, *comma;
 	const char *why, *old;
+	bool original = false;
 	int port;
 
 	port_tok = svc_token(&p);
 	if (!port_tok)
 		return 0;
-	name = svc_token(&p);
+	comma = strchr(port_tok, ',');
+	if (comma) {
+		*comma = '\0';
+		original = true;
+		name = comma[1] ? comma + 1 : svc_token(&p);
+	} else {
+		while (svc_is_space(*p))
+			p++;
+		if (*p == ',') {
+			p++;
+			original = true;
+		}
+		name = svc_token(&p);
+	}
 	port = svc_parse_port(port_tok, strlen(port_tok));
 	if (port < 0)
 		return svc_warn_port(src, port_tok, port);
@@ -327,7 +343,10 @@ static int svc_conf_line(const struct svc_src *src, enum svc_proto proto,
 	}
 	old = svc_maps[proto].by_port ? svc_maps[proto].by_port[port] : NULL;
 	if (old) {
-		svc_warn(src, "port %d already named %s", port, old);
+		/* netsniff-ng's files name some ports twice, as IANA does,
+		 * and its dir only fills in: the first name stays, quietly. */
+		if (!original && !src->fallback)
+			svc_warn(src, "port %d already named %s", port, old);
 		return 0;
 	}
 	return svc_add(proto, (uint16_t)port, name, true);
@@ -408,9 +427,10 @@ typedef int (*svc_line_fn)(const struct svc_src *, enum svc_proto, char *);
 
 /* Missing files are fine; anything else is reported and returned. */
 static int svc_load_file(const char *path, FILE *warn, svc_line_fn fn,
-			 enum svc_proto proto)
+			 enum svc_proto proto, bool fallback)
 {
-	struct svc_src src = { .path = path, .line = 0, .warn = warn };
+	struct svc_src src = { .path = path, .line = 0, .warn = warn,
+			       .fallback = fallback };
 	char *line = NULL, *hash;
 	size_t cap = 0;
 	ssize_t n;
@@ -453,7 +473,8 @@ static int svc_load_file(const char *path, FILE *warn, svc_line_fn fn,
 	return ret;
 }
 
-int services_load(const char *confdir, const char *etc_services, FILE *warn)
+/* dir/tcp.conf and dir/udp.conf; the first error, or 0. */
+static int svc_load_dir(const char *dir, FILE *warn, bool fallback)
 {
 	static const char *const conf[] = { "tcp.conf", "udp.conf" };
 	static const enum svc_proto conf_proto[] = { SVC_TCP, SVC_UDP };
@@ -461,22 +482,40 @@ int services_load(const char *confdir, const char *etc_services, FILE *warn)
 	int ret = 0, r;
 	size_t i;
 
-	services_free();
-	for (i = 0; confdir && i < 2; i++) {
-		r = snprintf(path, sizeof(path), "%s/%s", confdir, conf[i]);
+	for (i = 0; dir && i < 2; i++) {
+		r = snprintf(path, sizeof(path), "%s/%s", dir, conf[i]);
 		if (r < 0 || (size_t)r >= sizeof(path))
 			r = -ENAMETOOLONG;
 		else
 			r = svc_load_file(path, warn, svc_conf_line,
-					  conf_proto[i]);
+					  conf_proto[i], fallback);
 		if (r && !ret)
 			ret = r;
 		if (r == -ENOMEM)
 			return r;
 	}
+	return ret;
+}
+
+int services_load(const char *confdir, const char *legacy_dir,
+		  const char *etc_services, FILE *warn)
+{
+	int ret, r;
+
+	services_free();
+	ret = svc_load_dir(confdir, warn, false);
+	if (ret == -ENOMEM)
+		return ret;
+	/* Then the original's files, for the ports ours leave unnamed: a
+	 * user's old mappings still apply. */
+	r = legacy_dir ? svc_load_dir(legacy_dir, warn, true) : 0;
+	if (r == -ENOMEM)
+		return r;
+	if (r && !ret)
+		ret = r;
 	/* Loaded last: it only fills ports the conf files left unnamed. */
 	r = svc_load_file(etc_services ? etc_services : "/etc/services",
-			  warn, svc_etc_line, SVC_TCP);
+			  warn, svc_etc_line, SVC_TCP, false);
 	if (r && !ret)
 		ret = r;
 	return ret;

@@ -5,12 +5,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Load "<dir>/tcp.conf" and "<dir>/udp.conf" (the netsniff-ng format:
- * "<port> <name>" per line, '#' comments), then /etc/services (or the path
- * given, for tests) as a fallback.  Malformed lines are skipped with one
- * warning each on warn (may be NULL).  Missing files are not an error.
- * Returns 0 or -errno. Not thread-safe; call once before threads start. */
-int services_load(const char *confdir, const char *etc_services, FILE *warn);
+/* Load "<confdir>/tcp.conf" and "<confdir>/udp.conf" ("<port> <name>" or
+ * netsniff-ng's "<port>, <name>" per line, '#' comments), then the same
+ * files of legacy_dir (netsniff-ng's /etc/netsniff-ng; may be NULL) for
+ * ports still unnamed, then /etc/services (or the path given, for tests)
+ * for the rest: the first name of a port wins.  Malformed lines are
+ * skipped with one warning each on warn (may be NULL).  Missing files are
+ * not an error.  Returns 0 or -errno.  Not thread-safe; call once before
+ * threads start. */
+int services_load(const char *confdir, const char *legacy_dir,
+		  const char *etc_services, FILE *warn);
 /* Name for port of IPPROTO_TCP, _UDP, _UDPLITE, _SCTP, _DCCP (SCTP and DCCP
  * use the TCP map, UDP-lite the UDP map unless /etc/services has its own);
  * NULL if unknown.  Thread-safe after load. */

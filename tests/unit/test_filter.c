@@ -1065,7 +1065,7 @@ int main(void)
 	CHECK(write_file(svc_dir, "udp.conf", "53 domain\n123 ntp\n") == 0);
 	CHECK(write_file(svc_dir, "services", "") == 0);
 	snprintf(services, sizeof(services), "%s/services", svc_dir);
-	rc = services_load(svc_dir, services, stderr);
+	rc = services_load(svc_dir, NULL, services, stderr);
 	CHECK(rc == 0);
 
 	test_table();

@@ -93,7 +93,8 @@ static void test_data_files(void)
 	struct warnbuf w;
 
 	warn_open(&w);
-	CHECK(services_load(DATA "/conf", DATA "/etc-services", w.f) == 0);
+	CHECK(services_load(DATA "/conf", NULL, DATA "/etc-services",
+			    w.f) == 0);
 	warn_close(&w);
 	check_warn_prefixes(w.text, want, sizeof(want) / sizeof(want[0]));
 	free(w.text);
@@ -201,11 +202,11 @@ static void test_data_files(void)
 	services_free();
 
 	/* Without the conf files /etc/services names port 53. */
-	CHECK(services_load(NULL, DATA "/etc-services", NULL) == 0);
+	CHECK(services_load(NULL, NULL, DATA "/etc-services", NULL) == 0);
 	CHECK_STR(services_name(IPPROTO_TCP, 53), "domain");
 	CHECK_STR(services_name(IPPROTO_UDP, 51820), "wireguard-etc");
 	/* A second load replaces the first. */
-	CHECK(services_load(DATA "/conf", "", NULL) == 0);
+	CHECK(services_load(DATA "/conf", NULL, "", NULL) == 0);
 	CHECK_STR(services_name(IPPROTO_TCP, 53), "dns");
 	CHECK(services_name(IPPROTO_TCP, 9999) == NULL);
 	services_free();
@@ -256,7 +257,7 @@ static void test_hostile_conf(void)
 
 	warn_open(&w);
 	/* The directory itself as /etc/services: a read error, reported. */
-	CHECK(services_load(dir, dir, w.f) == -EISDIR);
+	CHECK(services_load(dir, NULL, dir, w.f) == -EISDIR);
 	warn_close(&w);
 
 	CHECK_STR(services_name(IPPROTO_TCP, 83), "crlf");
@@ -297,7 +298,7 @@ static void test_missing_files(void)
 	struct warnbuf w;
 
 	warn_open(&w);
-	CHECK(services_load(DATA "/no-such-dir", DATA "/no-such-file",
+	CHECK(services_load(DATA "/no-such-dir", NULL, DATA "/no-such-file",
 			    w.f) == 0);
 	warn_close(&w);
 	CHECK(w.len == 0);
@@ -313,7 +314,7 @@ static void test_shipped_conf(void)
 	struct warnbuf w;
 
 	warn_open(&w);
-	CHECK(services_load("etc", "", w.f) == 0);
+	CHECK(services_load("etc", NULL, "", w.f) == 0);
 	warn_close(&w);
 	CHECK(w.len == 0);
 	if (w.len)
@@ -349,7 +350,7 @@ static void test_system_services(void)
 		fprintf(stderr, "no /etc/services, system test skipped\n");
 		return;
 	}
-	CHECK(services_load(NULL, NULL, NULL) == 0);
+	CHECK(services_load(NULL, NULL, NULL, NULL) == 0);
 	CHECK(services_port(IPPROTO_TCP, "ssh") == 22);
 	CHECK_STR(services_name(IPPROTO_TCP, 22), "ssh");
 	services_free();
@@ -382,7 +383,7 @@ static void test_threads(void)
 	long total = 0;
 	int i, started = 0;
 
-	CHECK(services_load(DATA "/conf", "", NULL) == 0);
+	CHECK(services_load(DATA "/conf", NULL, "", NULL) == 0);
 	for (i = 0; i < 4; i++)
 		started += pthread_create(&t[i], NULL, reader, NULL) == 0;
 	CHECK(started == 4);
@@ -394,12 +395,76 @@ static void test_threads(void)
 	services_free();
 }
 
+/* netsniff-ng's own files, as Debian ships them ("7, echo"), read as they
+ * are: no warning (they name some ports twice: the first name stays). */
+static void test_original_conf(void)
+{
+	static const char forms[] = "7,echo\n9, discard\n13 ,daytime\n"
+				    "19 , chargen\n20,\n21, ftp extra\n";
+	char dir[] = "/tmp/test_services.XXXXXX", path[256];
+	struct warnbuf w;
+
+	warn_open(&w);
+	CHECK(services_load(DATA "/netsniff-ng", NULL, "", w.f) == 0);
+	warn_close(&w);
+	CHECK(w.len == 0);
+	if (w.len)
+		fprintf(stderr, "netsniff-ng warnings:\n%.400s", w.text);
+	free(w.text);
+	CHECK_STR(services_name(IPPROTO_TCP, 1), "tcpmux");
+	CHECK_STR(services_name(IPPROTO_TCP, 53), "domain");
+	CHECK_STR(services_name(IPPROTO_TCP, 6001), "X11:1");
+	CHECK_STR(services_name(IPPROTO_TCP, 1993), "snmp-tcp-port");
+	CHECK_STR(services_name(IPPROTO_UDP, 475), "tcpnethaspsrv");
+	CHECK(services_port(IPPROTO_UDP, "domain") == 53);
+
+	/* After flowtop's own files: ours win, theirs fill in, quietly;
+	 * /etc/services comes last. */
+	warn_open(&w);
+	CHECK(services_load("etc", DATA "/netsniff-ng", DATA "/etc-services",
+			    w.f) == 0);
+	warn_close(&w);
+	CHECK(strstr(w.text, "netsniff-ng") == NULL);
+	free(w.text);
+	CHECK_STR(services_name(IPPROTO_TCP, 53), "dns");
+	CHECK_STR(services_name(IPPROTO_TCP, 2), "compressnet");
+	CHECK_STR(services_name(IPPROTO_UDP, 475), "tcpnethaspsrv");
+	CHECK_STR(services_name(IPPROTO_TCP, 9999), "abyss");
+	CHECK_STR(services_name(IPPROTO_DCCP, 5004), "dccp-only");
+
+	/* The comma with or without blanks; a comma form is checked like
+	 * the other. */
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/tcp.conf", dir);
+	write_file(path, forms, sizeof(forms) - 1);
+	warn_open(&w);
+	CHECK(services_load(dir, NULL, "", w.f) == 0);
+	warn_close(&w);
+	CHECK_STR(services_name(IPPROTO_TCP, 7), "echo");
+	CHECK_STR(services_name(IPPROTO_TCP, 9), "discard");
+	CHECK_STR(services_name(IPPROTO_TCP, 13), "daytime");
+	CHECK_STR(services_name(IPPROTO_TCP, 19), "chargen");
+	CHECK(services_name(IPPROTO_TCP, 20) == NULL);
+	CHECK(services_name(IPPROTO_TCP, 21) == NULL);
+	CHECK(count_lines(w.text) == 2 &&
+	      strstr(w.text, "tcp.conf:5: missing service name") &&
+	      strstr(w.text, "tcp.conf:6: unexpected text"));
+	free(w.text);
+	unlink(path);
+	rmdir(dir);
+	services_free();
+}
+
 int main(void)
 {
 	test_data_files();
 	test_hostile_conf();
 	test_missing_files();
 	test_shipped_conf();
+	test_original_conf();
 	test_system_services();
 	test_threads();
 	return check_summary("test_services");
