@@ -1,0 +1,349 @@
+/* view_sort: the order of the Flows view and of the outputs.
+ *
+ * Each call walks the table once under rcu_read_lock(), keeps a small
+ * (flow, sort key) item per matching flow, and sorts only what the page
+ * needs: a heap keeps the best items up to the page's end, O(n log k);
+ * only a page far down sorts everything.  Rows are copied out before the
+ * read lock is dropped, so callers never hold pointers into the table.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <urcu.h>
+
+#include "geoip.h"
+#include "util.h"
+#include "view.h"
+
+struct item {
+	uint64_t k1, k2, k3, k4;
+	struct flow *f;
+};
+
+/* The item vector is reused between calls of one thread. */
+static __thread struct item *items;
+static __thread size_t items_cap;
+/* Pages ending within this many items are found with a heap. */
+#define TOP_MAX 4096
+static __thread struct item *heap;
+
+/* --- sort keys ---------------------------------------------------------- */
+
+/* An address as three keys: family (IPv4 first), then its 16 bytes. */
+static void addr_key(struct item *it, uint8_t family,
+		     const union flow_addr *a)
+{
+	uint64_t hi = 0, lo = 0;
+
+	for (int i = 0; i < 8; i++) {
+		hi = hi << 8 | a->b[i];
+		lo = lo << 8 | a->b[8 + i];
+	}
+	it->k1 = family == AF_INET ? 4 : 6;
+	it->k2 = hi;
+	it->k3 = lo;
+}
+
+static uint64_t str_key(const char *s)
+{
+	uint64_t k = 0;
+	int i;
+
+	/* The first 8 bytes, case folded: enough to order names. */
+	for (i = 0; i < 8 && s && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		k = k << 8 | (c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	return k << (8 * (8 - i));
+}
+
+static uint64_t duration_ns(const struct flow_row *row, uint64_t now_mono,
+			    uint64_t now_real)
+{
+	if ((row->rec.have & FLOW_HAVE_TSTAMP) && row->rec.ts_start &&
+	    row->rec.ts_start < now_real)
+		return now_real - row->rec.ts_start;
+	return now_mono > row->first_seen ? now_mono - row->first_seen : 0;
+}
+
+/* Newest first: the flow's start (the kernel's timestamp, else when we
+ * first saw it) on the wall clock, inverted, so the order is the same
+ * for flows with and without a timestamp. */
+static uint64_t newest_key(const struct flow_row *row, uint64_t now_mono,
+			   uint64_t now_real)
+{
+	return ~(now_real - duration_ns(row, now_mono, now_real));
+}
+
+/* A key that never changes while the flow lives: its conntrack zone and
+ * id (unique in a namespace), the same in every output. */
+static uint64_t fixed_key(const struct flow_row *row)
+{
+	return (uint64_t)row->rec.zone << 32 | row->rec.id;
+}
+
+static void make_key(struct item *it, const struct flow_row *row,
+		     const struct view_opts *o, uint64_t now_mono,
+		     uint64_t now_real)
+{
+	const struct flow_rec *r = &row->rec;
+	double rate = view_rate(o, row, false) + view_rate(o, row, true);
+	enum view_sort sort = o->sort;
+	const struct geo_info *g;
+	uint64_t newest = newest_key(row, now_mono, now_real);
+
+	/* Ascending (k1, k2, k3, k4) is the natural order of each key:
+	 * busiest, biggest, longest first; names and numbers A to Z; ties
+	 * go to the newest flow, then to a fixed key, so the order is total
+	 * and a refresh does not shuffle equal flows. */
+	it->k2 = newest;
+	it->k3 = fixed_key(row);
+	it->k4 = 0;
+	switch (sort) {
+	case SORT_RATE:
+		it->k1 = ~(uint64_t)(rate * 16.0);
+		break;
+	case SORT_BYTES:
+		it->k1 = ~(r->orig_bytes + r->repl_bytes);
+		break;
+	case SORT_PACKETS:
+		it->k1 = ~(r->orig_pkts + r->repl_pkts);
+		break;
+	case SORT_DURATION:
+		it->k1 = ~duration_ns(row, now_mono, now_real);
+		break;
+	case SORT_PROCESS:
+		it->k1 = row->owner.pid > 0 ? str_key(row->owner.comm) :
+			 UINT64_MAX;
+		it->k2 = (uint32_t)row->owner.pid;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
+		break;
+	case SORT_PID:
+		it->k1 = row->owner.pid > 0 ? (uint64_t)row->owner.pid :
+			 UINT64_MAX;
+		break;
+	case SORT_USER:
+		it->k1 = row->owner.pid > 0 ? row->owner.uid : UINT64_MAX;
+		break;
+	case SORT_SRC:
+		addr_key(it, r->family, &r->orig.src);
+		it->k4 = r->orig.sport;
+		break;
+	case SORT_DST:
+		addr_key(it, r->family, &r->orig.dst);
+		it->k4 = r->orig.dport;
+		break;
+	case SORT_PORT:
+		it->k1 = r->orig.dport;
+		it->k2 = r->orig.sport;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
+		break;
+	case SORT_PROTO:
+		it->k1 = str_key(view_proto_name(r->l4proto, r->family));
+		break;
+	case SORT_STATE:
+		/* By the state shown (UDP's comes from status bits), in
+		 * each protocol's own order. */
+		it->k1 = ((uint64_t)r->l4proto << 32) | view_state_rank(r);
+		break;
+	case SORT_COUNTRY:
+		g = view_remote_geo(row);
+		it->k1 = g && g->cc[0] ? str_key(g->cc) : UINT64_MAX;
+		it->k2 = g ? str_key(g->city) : UINT64_MAX;
+		it->k3 = newest;
+		it->k4 = fixed_key(row);
+		break;
+	case SORT_NONE:
+	case SORT__COUNT:
+		it->k1 = 0;
+		it->k2 = 0;
+		it->k3 = 0;
+		break;
+	}
+}
+
+static inline int item_cmp(const struct item *a, const struct item *b,
+			   bool rev)
+{
+	int c;
+
+	if (a->k1 != b->k1)
+		c = a->k1 < b->k1 ? -1 : 1;
+	else if (a->k2 != b->k2)
+		c = a->k2 < b->k2 ? -1 : 1;
+	else if (a->k3 != b->k3)
+		c = a->k3 < b->k3 ? -1 : 1;
+	else if (a->k4 != b->k4)
+		c = a->k4 < b->k4 ? -1 : 1;
+	else if (a->f != b->f)
+		c = (uintptr_t)a->f < (uintptr_t)b->f ? -1 : 1;
+	else
+		c = 0;
+	return rev ? -c : c;
+}
+
+static int cmp_fwd(const void *a, const void *b)
+{
+	return item_cmp(a, b, false);
+}
+
+static int cmp_rev(const void *a, const void *b)
+{
+	return item_cmp(a, b, true);
+}
+
+static void swap_items(struct item *a, struct item *b)
+{
+	struct item t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* The page is near the top (the usual case): keep the best `keep` items
+ * in a max-heap while walking them all, O(n log keep) whatever the input
+ * order (a quickselect can go quadratic on ordered runs of equal keys).
+ * Then sort the heap and put it at the front of v. */
+static void select_top(struct item *v, size_t n, size_t keep, bool rev,
+		       struct item *heap)
+{
+	size_t len = 0, i, c, p;
+
+	for (i = 0; i < n; i++) {
+		if (len < keep) {
+			/* sift up */
+			heap[len] = v[i];
+			for (c = len++; c > 0; c = p) {
+				p = (c - 1) / 2;
+				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
+					break;
+				swap_items(&heap[p], &heap[c]);
+			}
+		} else if (item_cmp(&v[i], &heap[0], rev) < 0) {
+			/* replace the worst kept, sift down */
+			heap[0] = v[i];
+			for (p = 0; (c = 2 * p + 1) < len; p = c) {
+				if (c + 1 < len &&
+				    item_cmp(&heap[c + 1], &heap[c], rev) > 0)
+					c++;
+				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
+					break;
+				swap_items(&heap[p], &heap[c]);
+			}
+		}
+	}
+	qsort(heap, len, sizeof(*heap), rev ? cmp_rev : cmp_fwd);
+	memcpy(v, heap, len * sizeof(*heap));
+}
+
+static int grow_items(size_t need)
+{
+	struct item *n;
+	size_t cap = items_cap ? items_cap : 1024;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap == items_cap)
+		return 0;
+	n = realloc(items, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	items = n;
+	items_cap = cap;
+	return 0;
+}
+
+struct collect_ctx {
+	const struct view_opts *o;
+	size_t n;
+	uint64_t now_mono, now_real;
+	bool failed;
+};
+
+static int collect_cb(struct flow *f, void *arg)
+{
+	struct collect_ctx *c = arg;
+	struct flow_row row;
+
+	flow_snapshot(f, &row);
+	if (!view_match(c->o, &row))
+		return 0;
+	if (c->n >= items_cap && grow_items(c->n + 1)) {
+		c->failed = true;
+		return 1;
+	}
+	items[c->n].f = f;
+	make_key(&items[c->n], &row, c->o, c->now_mono, c->now_real);
+	c->n++;
+	return 0;
+}
+
+size_t view_flows(struct flow_list *fl, const struct view_opts *o,
+		  size_t first, size_t max, struct flow_row *rows,
+		  size_t *n_rows)
+{
+	struct collect_ctx c = { .o = o, .now_mono = util_now_mono(),
+				 .now_real = util_now_real() };
+	size_t end, i;
+	bool rev = o->reverse;
+
+	*n_rows = 0;
+	if (grow_items(flow_list_count(fl) + 1))
+		return 0;
+	rcu_read_lock();
+	flow_list_for_each(fl, collect_cb, &c);
+	if (first < c.n && max) {
+		end = first + max < c.n ? first + max : c.n;
+		if (o->sort != SORT_NONE) {
+			if (!heap)
+				heap = malloc(TOP_MAX * sizeof(*heap));
+			if (end <= TOP_MAX && end < c.n && heap)
+				select_top(items, c.n, end, rev, heap);
+			else
+				qsort(items, c.n, sizeof(*items),
+				      rev ? cmp_rev : cmp_fwd);
+		}
+		for (i = first; i < end; i++)
+			flow_snapshot(items[i].f, &rows[i - first]);
+		*n_rows = end - first;
+	}
+	rcu_read_unlock();
+	return c.n;
+}
+
+static const char *const sort_names[SORT__COUNT] = {
+	[SORT_RATE] = "rate",
+	[SORT_BYTES] = "bytes",
+	[SORT_PACKETS] = "packets",
+	[SORT_DURATION] = "duration",
+	[SORT_PROCESS] = "process",
+	[SORT_PID] = "pid",
+	[SORT_SRC] = "src",
+	[SORT_DST] = "dst",
+	[SORT_PORT] = "port",
+	[SORT_PROTO] = "proto",
+	[SORT_STATE] = "state",
+	[SORT_COUNTRY] = "country",
+	[SORT_USER] = "user",
+	[SORT_NONE] = "none",
+};
+
+const char *view_sort_name(enum view_sort s)
+{
+	return s < SORT__COUNT ? sort_names[s] : "?";
+}
+
+int view_sort_parse(const char *name)
+{
+	for (int i = 0; i < SORT__COUNT; i++)
+		if (strcasecmp(name, sort_names[i]) == 0)
+			return i;
+	if (strcasecmp(name, "address") == 0 || strcasecmp(name, "addr") == 0)
+		return SORT_DST;
+	return -1;
+}
