@@ -86,6 +86,19 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		  size_t first, size_t max, struct flow_row *rows,
 		  size_t *n_rows);
 
+/* Every matching flow, in o's order (all sorted, unlike a page): fn(row,
+ * arg) for each until it returns non-zero.  Rows are copied one at a time
+ * under rcu_read_lock(), held for the whole walk: fn should not block for
+ * long.  Returns how many rows fn got, or -ENOMEM. */
+typedef int (*view_row_fn)(const struct flow_row *row, void *arg);
+long view_each(struct flow_list *fl, const struct view_opts *o,
+	       view_row_fn fn, void *arg);
+/* The same over rows that are not in a table (a one-shot snapshot): get
+ * fills row i of n (called twice for the rows fn gets); ties beyond the
+ * keys go by index. */
+typedef void (*view_get_fn)(size_t i, struct flow_row *row, void *arg);
+long view_each_row(const struct view_opts *o, size_t n, view_get_fn get,
+		   void *garg, view_row_fn fn, void *arg);
 
 /* One line of the Processes and Remote views. */
 struct view_group {

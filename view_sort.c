@@ -17,9 +17,10 @@
 #include "util.h"
 #include "view.h"
 
+/* ref: the flow (a struct flow *), or the index of an outside row. */
 struct item {
 	uint64_t k1, k2, k3, k4;
-	struct flow *f;
+	uintptr_t ref;
 };
 
 /* The item vector is reused between calls of one thread. */
@@ -104,7 +105,8 @@ static void make_key(struct item *it, const struct flow_row *row,
 	it->k4 = 0;
 	switch (sort) {
 	case SORT_RATE:
-		it->k1 = ~(uint64_t)(rate * 16.0);
+		/* Unknown rates (NaN: a snapshot that did not wait) tie. */
+		it->k1 = rate > 0 ? ~(uint64_t)(rate * 16.0) : ~0ull;
 		break;
 	case SORT_BYTES:
 		it->k1 = ~(r->orig_bytes + r->repl_bytes);
@@ -180,8 +182,8 @@ static inline int item_cmp(const struct item *a, const struct item *b,
 		c = a->k3 < b->k3 ? -1 : 1;
 	else if (a->k4 != b->k4)
 		c = a->k4 < b->k4 ? -1 : 1;
-	else if (a->f != b->f)
-		c = (uintptr_t)a->f < (uintptr_t)b->f ? -1 : 1;
+	else if (a->ref != b->ref)
+		c = a->ref < b->ref ? -1 : 1;
 	else
 		c = 0;
 	return rev ? -c : c;
@@ -277,7 +279,7 @@ static int collect_cb(struct flow *f, void *arg)
 		c->failed = true;
 		return 1;
 	}
-	items[c->n].f = f;
+	items[c->n].ref = (uintptr_t)f;
 	make_key(&items[c->n], &row, c->o, c->now_mono, c->now_real);
 	c->n++;
 	return 0;
@@ -309,11 +311,65 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 				      rev ? cmp_rev : cmp_fwd);
 		}
 		for (i = first; i < end; i++)
-			flow_snapshot(items[i].f, &rows[i - first]);
+			flow_snapshot((struct flow *)items[i].ref,
+				      &rows[i - first]);
 		*n_rows = end - first;
 	}
 	rcu_read_unlock();
 	return c.n;
+}
+
+static void sort_all(const struct view_opts *o, size_t n)
+{
+	if (o->sort != SORT_NONE)
+		qsort(items, n, sizeof(*items), o->reverse ? cmp_rev : cmp_fwd);
+}
+
+long view_each(struct flow_list *fl, const struct view_opts *o,
+	       view_row_fn fn, void *arg)
+{
+	struct collect_ctx c = { .o = o, .now_mono = util_now_mono(),
+				 .now_real = util_now_real() };
+	struct flow_row row;
+	size_t i;
+
+	if (grow_items(flow_list_count(fl) + 1))
+		return -ENOMEM;
+	rcu_read_lock();
+	flow_list_for_each(fl, collect_cb, &c);
+	sort_all(o, c.n);
+	for (i = 0; i < c.n && !c.failed; i++) {
+		flow_snapshot((struct flow *)items[i].ref, &row);
+		if (fn(&row, arg))
+			break;
+	}
+	rcu_read_unlock();
+	return c.failed ? -ENOMEM : (long)i;
+}
+
+long view_each_row(const struct view_opts *o, size_t n, view_get_fn get,
+		   void *garg, view_row_fn fn, void *arg)
+{
+	uint64_t now_mono = util_now_mono(), now_real = util_now_real();
+	struct flow_row row;
+	size_t i, m = 0;
+
+	if (grow_items(n + 1))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		get(i, &row, garg);
+		if (!view_match(o, &row))
+			continue;
+		items[m].ref = i;
+		make_key(&items[m++], &row, o, now_mono, now_real);
+	}
+	sort_all(o, m);
+	for (i = 0; i < m; i++) {
+		get(items[i].ref, &row, garg);
+		if (fn(&row, arg))
+			break;
+	}
+	return (long)i;
 }
 
 static const char *const sort_names[SORT__COUNT] = {
