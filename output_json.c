@@ -141,6 +141,15 @@ static void device(struct obuf *b, const struct flow_row *row,
 	ob_chr(b, '}');
 }
 
+static void icmp(struct obuf *b, const struct flow_rec *r)
+{
+	OB_LIT(b, ",\"icmp\":{\"type\":");
+	ob_u64(b, r->icmp_type);
+	kv_u64(b, "code", r->icmp_code);
+	kv_u64(b, "id", r->icmp_id);
+	ob_chr(b, '}');
+}
+
 static void name_of(struct obuf *b, const char *k, const struct flow_rec *r,
 		    const union flow_addr *a, const struct view_opts *o)
 {
@@ -198,13 +207,8 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	kv_str(b, "state", view_state_name(r));
 	tuple(b, "orig", r, &r->orig);
 	tuple(b, "reply", r, &r->repl);
-	if (l4proto_ids(r->l4proto) == L4_IDS_ICMP) {
-		OB_LIT(b, ",\"icmp\":{\"type\":");
-		ob_u64(b, r->icmp_type);
-		kv_u64(b, "code", r->icmp_code);
-		kv_u64(b, "id", r->icmp_id);
-		ob_chr(b, '}');
-	}
+	if (l4proto_ids(r->l4proto) == L4_IDS_ICMP)
+		icmp(b, r);
 	name_of(b, "src_name", r, &r->orig.src, o);
 	name_of(b, "dst_name", r, &r->orig.dst, o);
 	kv_str(b, "service", output_service(r));

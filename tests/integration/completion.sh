@@ -5,7 +5,7 @@
 # the usage() text of flowtop.c) is an item of the manual's OPTIONS and is
 # offered by the bash and the zsh completion; every item of OPTIONS is a
 # real option; every key of ui_keys.c's key table is an item of KEYS and every
-# item of KEYS a key of the table; every sort key of view.c and every
+# item of KEYS a key of the table; every sort key of view_sort.c and every
 # filter keyword of filter_terms.c is in the manual and in both completions.
 # The manual renders without warnings (groff, mandoc when installed, man).
 # The bash completion is called with COMP_WORDS/COMP_CWORD set, with and
@@ -64,13 +64,13 @@ else
 	t_fail "only $NKEYS keys read from ui_keys.c's key table"
 fi
 
-# Sort keys (view.c) and filter keywords (filter_terms.c).
-sed -n 's/^[[:space:]]*\[SORT_[A-Z_]*\] = "\([a-z]*\)",.*/\1/p' view.c |
+# Sort keys (view_sort.c) and filter keywords (filter_terms.c).
+sed -n 's/^[[:space:]]*\[SORT_[A-Z_]*\] = "\([a-z]*\)",.*/\1/p' view_sort.c |
 	sort -u >"$T_TMP/sorts"
 sed -n '/^} filter_kws\[\] = {/,/^};/p' filter_terms.c |
 	sed -n 's/^[[:space:]]*{ "\([a-z0-9]*\)", filter_term_.*/\1/p' |
 	sort -u >"$T_TMP/fwords"
-t_check "sort keys in view.c" test "$(wc -l <"$T_TMP/sorts")" -ge 10
+t_check "sort keys in view_sort.c" test "$(wc -l <"$T_TMP/sorts")" -ge 10
 t_check "filter keywords in filter_terms.c" test "$(wc -l <"$T_TMP/fwords")" -ge 30
 
 # ---- the manual ---------------------------------------------------------
@@ -164,7 +164,7 @@ fi
 man_tags OPTIONS >"$T_TMP/man_opt_tags"
 missing=$(comm -23 "$T_TMP/sorts" "$T_TMP/man_opt_tags" | tr '\n' ' ')
 if [ -z "$missing" ]; then
-	t_pass "every sort key of view.c is an item under -o in $MAN"
+	t_pass "every sort key of view_sort.c is an item under -o in $MAN"
 else
 	t_fail "sort keys not described in $MAN: $missing"
 fi
@@ -178,19 +178,20 @@ else
 	t_fail "filter keywords not in $MAN FILTERS: $missing"
 fi
 
-# The JSON field names of output.c (output_json_row and the tuple and
-# GeoIP objects it writes), each a word of NON-INTERACTIVE OUTPUT; the
-# top-level ones (all of output_json_row's but those inside "icmp") are
-# items of its list.
-sed -n '/^static void json_tuple(/,/^void output_json_row(/p;
-	/^void output_json_row(/,/^}/p' output.c |
-	grep -oE '\\"[a-z0-9_]+\\":|json_(kv_str|tuple|geo)\(out, "[a-z0-9_]+"' |
-	sed -E 's/^\\"//; s/\\":$//; s/.*"([a-z0-9_]+)"$/\1/' |
-	sort -u >"$T_TMP/jfields"
-sed -n '/^void output_json_row(/,/^}/p' output.c |
-	sed 's/\\"icmp\\":{[^}]*}/\\"icmp\\":/' |
-	grep -oE '\\"[a-z0-9_]+\\":|json_(kv_str|tuple|geo)\(out, "[a-z0-9_]+"' |
-	sed -E 's/^\\"//; s/\\":$//; s/.*"([a-z0-9_]+)"$/\1/' |
+# The JSON field names of output_json.c (every one it writes, in the
+# nested objects too), each a word of NON-INTERACTIVE OUTPUT; the top-level
+# ones (those of output_json_flow, counters and owner, and the keys of the
+# objects device and icmp) are items of its list.
+jnames() {	# the field names written by the C text on stdin
+	grep -oE '\\"[a-z0-9_]+\\":|(kv_str|kv_u64|kv_fix1|tuple|geo|name_of)\(b, "[a-z0-9_]+"' |
+		sed -E 's/^\\"//; s/\\":$//; s/.*"([a-z0-9_]+)"$/\1/'
+}
+jfn() {		# the body of output_json.c's function $1
+	sed -n "/^[a-z].*[ *]$1(/,/^}/p" output_json.c
+}
+jnames <output_json.c | sort -u >"$T_TMP/jfields"
+{ for f in output_json_flow counters owner; do jfn $f | jnames; done
+  for f in device icmp; do jfn $f | jnames | head -n 1; done; } |
 	sort -u >"$T_TMP/jtop"
 man_tags 'NON-INTERACTIVE OUTPUT' >"$T_TMP/man_jtags"
 man_section 'NON-INTERACTIVE OUTPUT' | tr -c 'A-Za-z0-9_\n' ' ' |
@@ -198,10 +199,10 @@ man_section 'NON-INTERACTIVE OUTPUT' | tr -c 'A-Za-z0-9_\n' ' ' |
 missing=$( { comm -23 "$T_TMP/jfields" "$T_TMP/man_jwords"
 	comm -23 "$T_TMP/jtop" "$T_TMP/man_jtags"; } | sort -u | tr '\n' ' ')
 if [ "$(wc -l <"$T_TMP/jfields")" -ge 30 ] && [ -z "$missing" ]; then
-	t_pass "every JSON field of output.c is described ($(wc -l \
+	t_pass "every JSON field of output_json.c is described ($(wc -l \
 		<"$T_TMP/jfields") fields)"
 else
-	t_fail "JSON fields of output.c not described in $MAN: $missing"
+	t_fail "JSON fields of output_json.c not described in $MAN: $missing"
 fi
 
 # ---- bash ---------------------------------------------------------------
@@ -270,7 +271,7 @@ for m in $modes; do
 	expect_words "bash ($m): flowtop --so<TAB> gives --sort" --sort
 
 	bcomp "$m" "flowtop -o " flowtop -o ""
-	expect_set "bash ($m): flowtop -o <TAB> lists view.c's sort keys" \
+	expect_set "bash ($m): flowtop -o <TAB> lists view_sort.c's sort keys" \
 		"$T_TMP/sorts"
 
 	bcomp "$m" "flowtop --sort=c" flowtop --sort = c
@@ -387,7 +388,7 @@ while read -r k; do
 	grep -qE "(^|[[:space:]])$k\\\\:" "$ZC" || missing="$missing $k"
 done <"$T_TMP/sorts"
 if [ -z "$missing" ]; then
-	t_pass "every sort key of view.c is in $ZC"
+	t_pass "every sort key of view_sort.c is in $ZC"
 else
 	t_fail "sort keys missing from $ZC:$missing"
 fi
@@ -487,7 +488,7 @@ zexpect() {	# N DESC WORD...: case N's screen shows every WORD
 }
 zexpect 1 "flowtop --so<TAB> gives --sort=" "flowtop --sort="
 # shellcheck disable=SC2046
-zexpect 2 "flowtop -o <TAB> lists view.c's sort keys" $(cat "$T_TMP/sorts")
+zexpect 2 "flowtop -o <TAB> lists view_sort.c's sort keys" $(cat "$T_TMP/sorts")
 zexpect 3 "flowtop -f 'proto u<TAB> completes in the quoted filter" \
 	"flowtop -f 'proto udp"
 zexpect 4 "flowtop --no-<TAB> lists the three --no- options" \
