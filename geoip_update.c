@@ -99,6 +99,8 @@ struct geoip_up_conf {
 	long timeout, maxtime;
 	uint64_t maxsize;
 	char error[256];
+	FILE *err;		/* for notes */
+	bool mirrors_noted;
 };
 
 /* One download in progress. */
@@ -152,6 +154,19 @@ static int geoip_up_bad(struct geoip_up_conf *c, unsigned int line,
 {
 	snprintf(c->error, sizeof(c->error), "%s:%u: %s", c->path, line, what);
 	return -EINVAL;
+}
+
+/* A line of netsniff-ng's own geoip.conf: one mirror host name. */
+static bool geoip_up_mirror_line(const char *key, const char *value)
+{
+	const char *p;
+
+	if (*value || !strchr(key, '.') || key[0] == '.')
+		return false;
+	for (p = key; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-')
+			return false;
+	return p[-1] != '.';
 }
 
 static int geoip_up_conf_cb(const char *key, const char *value,
@@ -238,6 +253,16 @@ static int geoip_up_conf_cb(const char *key, const char *value,
 			return geoip_up_bad(c, line, "maxsize needs MiB "
 					    "(1-1048576)");
 		c->maxsize = (uint64_t)v << 20;
+	} else if (geoip_up_mirror_line(key, value)) {
+		/* The original's file lists mirrors of the legacy GeoIP
+		 * (.dat) databases it fetched: nothing to use, and no error
+		 * for a file the user may have kept. */
+		if (!c->mirrors_noted)
+			fprintf(c->err, "flowtop -u: %s:%u: netsniff-ng's "
+				"mirror list for the legacy GeoIP databases: "
+				"ignored (flowtop fetches the .mmdb files "
+				"named by \"url\" lines)\n", c->path, line);
+		c->mirrors_noted = true;
 	} else {
 		return geoip_up_bad(c, line, "unknown keyword");
 	}
@@ -767,6 +792,7 @@ int geoip_update(const char *conffile, const char *const *dirs, FILE *tty,
 		err = stderr;
 	memset(&c, 0, sizeof(c));
 	c.path = conffile;
+	c.err = err;
 	c.timeout = GEOIP_UP_TIMEOUT;
 	c.maxtime = GEOIP_UP_MAXTIME;
 	c.maxsize = (uint64_t)GEOIP_UP_MAXSIZE << 20;

@@ -269,6 +269,31 @@ conf "https://127.0.0.1:$PORT/redirect.mmdb.gz test-city.mmdb"
 drive
 expect_installed "an HTTPS redirect is followed" test-city.mmdb
 
+# netsniff-ng's own geoip.conf (Debian's, as is) lists mirror hosts of its
+# legacy databases: those lines are ignored with one note, not an error.
+ORIG_GEO=$T_ROOT/tests/data/services/netsniff-ng/geoip.conf
+install_old
+conf "https://localhost:$PORT/plain/good.mmdb test-city.mmdb"
+cat "$ORIG_GEO" >>"$CONF"
+drive
+if [ "$RC" -eq 0 ] && cmp -s "$W/good.mmdb" "$D/test-city.mmdb" &&
+   [ "$(wc -l <"$ERR")" -eq 1 ] &&
+   grep -q "mirror list for the legacy GeoIP databases: ignored" "$ERR"; then
+	t_pass "netsniff-ng's mirror lines: ignored, one note, installed"
+else
+	t_fail "netsniff-ng's mirror lines: exit $RC: $(cat -v "$ERR")"
+fi
+install_old
+cp "$ORIG_GEO" "$T_TMP/orig-geoip.conf"
+CONF=$T_TMP/orig-geoip.conf
+drive
+if [ "$RC" -ne 0 ] && grep -q "mirror list" "$ERR" &&
+   grep -q 'no "url" line' "$ERR" && ! grep -q "unknown keyword" "$ERR"; then
+	t_pass "netsniff-ng's geoip.conf alone: a note, then \"no url\""
+else
+	t_fail "netsniff-ng's geoip.conf alone: exit $RC: $(cat -v "$ERR")"
+fi
+
 # --- failures: the old file must survive each ---------------------------
 install_old
 conf "https://127.0.0.1:$PORT/missing.mmdb.gz test-city.mmdb"
