@@ -100,8 +100,9 @@ static void set_rcvbuf(struct mnl_socket *nl, int size)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-static struct nlmsghdr *put_request(char *buf, uint16_t type, uint16_t flags,
-				    uint8_t family, uint32_t seq)
+struct nlmsghdr *collector_put_request(char *buf, uint16_t type,
+				       uint16_t flags, uint8_t family,
+				       uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct nfgenmsg *nfg;
@@ -116,12 +117,9 @@ static struct nlmsghdr *put_request(char *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-/* Send a request on the request socket and run cb over the answers. */
-/* Read the answers to request seq on nl and run cb over them, to the
- * final ACK or NLMSG_DONE.  0 or -errno. */
-static int recv_answers(struct mnl_socket *nl, char *buf, size_t len,
-			uint32_t seq, unsigned int portid, mnl_cb_t cb,
-			void *data)
+int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
+			   uint32_t seq, unsigned int portid, mnl_cb_t cb,
+			   void *data)
 {
 	ssize_t n;
 	int ret;
@@ -147,11 +145,11 @@ static int request(struct collector *c, uint16_t type, uint16_t flags,
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++c->seq;
 
-	nlh = put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC, seq);
+	nlh = collector_put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC, seq);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	return recv_answers(c->req, c->buf, RECV_BUF, seq, c->req_portid, cb,
-			    data);
+	return collector_recv_answers(c->req, c->buf, RECV_BUF, seq,
+				      c->req_portid, cb, data);
 }
 
 /* The reader: one dump's answers into the ring, until its end. */
@@ -206,7 +204,7 @@ static int request_dump(struct collector *c, uint16_t type, mnl_cb_t cb,
 
 	if (!p->started)
 		return request(c, type, NLM_F_DUMP, cb, data);
-	nlh = put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK, AF_UNSPEC,
+	nlh = collector_put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK, AF_UNSPEC,
 			  seq);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -602,108 +600,4 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 	st->insert_failed = atomic_load(&c->insert_failed);
 	st->drop = atomic_load(&c->drop);
 	st->last_error = atomic_load(&c->last_error);
-}
-
-static void put_tuple(struct nlmsghdr *nlh, const struct flow_rec *r)
-{
-	struct nlattr *tup, *ip, *proto;
-	size_t alen = r->family == AF_INET ? 4 : 16;
-	bool v4 = r->family == AF_INET;
-
-	tup = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
-	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
-	mnl_attr_put(nlh, v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, alen,
-		     r->orig.src.b);
-	mnl_attr_put(nlh, v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, alen,
-		     r->orig.dst.b);
-	mnl_attr_nest_end(nlh, ip);
-	proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
-	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, r->l4proto);
-	if (r->have & FLOW_HAVE_ICMP) {
-		mnl_attr_put_u16(nlh, v4 ? CTA_PROTO_ICMP_ID :
-				 CTA_PROTO_ICMPV6_ID, htons(r->icmp_id));
-		mnl_attr_put_u8(nlh, v4 ? CTA_PROTO_ICMP_TYPE :
-				CTA_PROTO_ICMPV6_TYPE, r->icmp_type);
-		mnl_attr_put_u8(nlh, v4 ? CTA_PROTO_ICMP_CODE :
-				CTA_PROTO_ICMPV6_CODE, r->icmp_code);
-	} else {
-		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(r->orig.sport));
-		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(r->orig.dport));
-	}
-	mnl_attr_nest_end(nlh, proto);
-	if (r->have & FLOW_HAVE_ZONE)
-		mnl_attr_put_u16(nlh, CTA_TUPLE_ZONE, htons(r->zone));
-	mnl_attr_nest_end(nlh, tup);
-}
-
-/* Build an IPCTNL_MSG_CT_DELETE or _GET for one entry into buf. */
-static struct nlmsghdr *put_entry_request(char *buf, uint16_t type,
-					  const struct flow_rec *r,
-					  uint32_t seq)
-{
-	struct nlmsghdr *nlh = put_request(buf, type, NLM_F_ACK, r->family,
-					   seq);
-
-	put_tuple(nlh, r);
-	if (r->have & FLOW_HAVE_ZONE)
-		mnl_attr_put_u16(nlh, CTA_ZONE, htons(r->zone));
-	/* The id makes sure we delete this entry, not a newer one that
-	 * reuses the tuple. */
-	if (r->id)
-		mnl_attr_put_u32(nlh, CTA_ID, htonl(r->id));
-	return nlh;
-}
-
-/* Rare and user-driven: a socket of its own, so the collector thread's
- * sockets stay single-threaded. */
-static int one_shot(uint16_t type, const struct flow_rec *r, mnl_cb_t cb,
-		    void *data)
-{
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	struct nlmsghdr *nlh;
-	unsigned int portid;
-	uint32_t seq = (uint32_t)time(NULL);
-	int ret = 0;
-
-	if (!buf || !nl) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID)) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = put_entry_request(buf, type, r, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = recv_answers(nl, buf, MNL_SOCKET_BUFFER_SIZE, seq, portid, cb,
-			   data);
-out:
-	if (nl)
-		mnl_socket_close(nl);
-	free(buf);
-	return ret;
-}
-
-int collector_delete(struct collector *c, const struct flow_rec *rec)
-{
-	int ret = one_shot(IPCTNL_MSG_CT_DELETE, rec, NULL, NULL);
-
-	if (!ret && c)
-		collector_kick(c);
-	return ret;
-}
-
-static int get_cb(const struct nlmsghdr *nlh, void *data)
-{
-	return collector_parse(nlh, data) ? MNL_CB_ERROR : MNL_CB_OK;
-}
-
-int collector_get(const struct flow_rec *rec, struct flow_rec *out)
-{
-	return one_shot(IPCTNL_MSG_CT_GET, rec, get_cb, out);
 }

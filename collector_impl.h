@@ -1,5 +1,5 @@
 /* collector_impl.h: what the collector*.c files share, included by them
- * only: the inline readers of netlink attributes. */
+ * only: the inline readers of netlink attributes, building requests. */
 #ifndef FLOWTOP_COLLECTOR_IMPL_H
 #define FLOWTOP_COLLECTOR_IMPL_H
 
@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <libmnl/libmnl.h>
 
 /* The parser runs on every entry of every dump (100,000 a second on a big
  * table), so attributes are read inline here rather than through libmnl's
@@ -81,5 +82,15 @@ static inline int attr_len_ok(const struct nlattr *a, size_t len)
 {
 	return ct_len(a) >= len;
 }
+
+/* collector.c: a request's header (nfgenmsg too) in buf; the answers
+ * to request seq on nl through cb, to the final ACK or NLMSG_DONE (0 or
+ * -errno). */
+struct nlmsghdr *collector_put_request(char *buf, uint16_t type,
+				       uint16_t flags, uint8_t family,
+				       uint32_t seq);
+int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
+			   uint32_t seq, unsigned int portid, mnl_cb_t cb,
+			   void *data);
 
 #endif
