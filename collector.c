@@ -31,6 +31,7 @@
 
 #include "collector.h"
 #include "collector_impl.h"
+#include "collector_replay.h"
 #include "flow_list.h"
 #include "util.h"
 
@@ -85,6 +86,7 @@ struct collector {
 
 	char *buf;
 	struct dump_pipe pipe;
+	struct collector_replay *replay;	/* a test's file, no sockets */
 	void (*on_scan)(void *);
 	void *on_scan_arg;
 };
@@ -145,7 +147,10 @@ static int request(struct collector *c, uint16_t type, uint16_t flags,
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++c->seq;
 
-	nlh = collector_put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC, seq);
+	nlh = collector_put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC,
+				    seq);
+	if (c->replay)
+		return collector_replay_request(c->replay, nlh, cb, data);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return collector_recv_answers(c->req, c->buf, RECV_BUF, seq,
@@ -204,8 +209,8 @@ static int request_dump(struct collector *c, uint16_t type, mnl_cb_t cb,
 
 	if (!p->started)
 		return request(c, type, NLM_F_DUMP, cb, data);
-	nlh = collector_put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK, AF_UNSPEC,
-			  seq);
+	nlh = collector_put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK,
+				    AF_UNSPEC, seq);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	pthread_mutex_lock(&p->lock);
@@ -363,8 +368,12 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct collector *c, uint64_t reap_before)
 {
 	struct dump_ctx d = { .c = c, .now = util_now_mono() };
-	uint32_t scan = flow_list_begin_scan(c->fl);
+	uint32_t scan;
 	int ret;
+
+	if (c->replay)
+		collector_replay_scan(c->replay);
+	scan = flow_list_begin_scan(c->fl);
 
 	ret = request_dump(c, IPCTNL_MSG_CT_GET, dump_cb, &d);
 	if (ret) {
@@ -403,6 +412,10 @@ static int read_events(struct collector *c)
 {
 	ssize_t n;
 
+	if (c->replay) {
+		collector_replay_events(c->replay, event_cb, c);
+		return 0;
+	}
 	for (int i = 0; i < EVENT_BATCH; i++) {
 		n = recv(mnl_socket_get_fd(c->ev), c->buf, RECV_BUF,
 			 MSG_DONTWAIT);
@@ -416,6 +429,30 @@ static int read_events(struct collector *c)
 		mnl_cb_run(c->buf, n, 0, 0, event_cb, c);
 	}
 	return 0;
+}
+
+/* The test hook: the file of FLOWTOP_REPLAY answers, no socket opens. */
+static int replay_open(struct collector *c, struct collector **out)
+{
+	int ret = -ENOMEM;
+
+	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->buf && c->wake_fd >= 0)
+		ret = collector_replay_open(secure_getenv("FLOWTOP_REPLAY"),
+					    &c->replay);
+	if (!ret)
+		ret = read_stats(c);
+	if (ret) {
+		collector_close(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+bool collector_replaying(const struct collector *c)
+{
+	return c->replay != NULL;
 }
 
 int collector_open(struct collector **out, struct flow_list *fl,
@@ -433,6 +470,10 @@ int collector_open(struct collector **out, struct flow_list *fl,
 	c->interval_ms = interval_ms ? interval_ms : 1000;
 	c->wake_fd = -1;
 	c->buf = malloc(RECV_BUF);
+	/* Not under file capabilities (secure_getenv): only a caller that
+	 * could read the table anyway may replace it. */
+	if (secure_getenv("FLOWTOP_REPLAY"))
+		return replay_open(c, out);
 	c->req = mnl_socket_open(NETLINK_NETFILTER);
 	c->ev = mnl_socket_open(NETLINK_NETFILTER);
 	if (!c->buf || !c->req || !c->ev) {
@@ -482,12 +523,15 @@ static void *collector_main(void *arg)
 
 	rcu_register_thread();
 	dump(c, 0);
+	if (c->replay)
+		read_events(c);
 	atomic_fetch_add(&c->scans, 1);
 	if (c->on_scan)
 		c->on_scan(c->on_scan_arg);
 	next = util_now_mono() + interval_ns(c);
 
-	pfd[0].fd = mnl_socket_get_fd(c->ev);
+	/* A replay has no event socket: its events come after each dump. */
+	pfd[0].fd = c->replay ? -1 : mnl_socket_get_fd(c->ev);
 	pfd[0].events = POLLIN;
 	pfd[1].fd = c->wake_fd;
 	pfd[1].events = POLLIN;
@@ -500,6 +544,8 @@ static void *collector_main(void *arg)
 			resync = false;
 			/* Closed flows stay one interval, dimmed. */
 			dump(c, now - interval_ns(c) / 2);
+			if (c->replay)
+				read_events(c);
 			atomic_fetch_add(&c->scans, 1);
 			if (c->on_scan)
 				c->on_scan(c->on_scan_arg);
@@ -522,7 +568,7 @@ static void *collector_main(void *arg)
 
 int collector_start(struct collector *c)
 {
-	int ret = pipe_start(c);
+	int ret = c->replay ? 0 : pipe_start(c);
 
 	if (ret) {
 		pipe_stop(c);	/* dumps are then read by this thread */
@@ -578,6 +624,7 @@ void collector_close(struct collector *c)
 		mnl_socket_close(c->ev);
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
+	collector_replay_close(c->replay);
 	free(c->buf);
 	free(c);
 }

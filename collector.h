@@ -2,6 +2,7 @@
 #ifndef FLOWTOP_COLLECTOR_H
 #define FLOWTOP_COLLECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "flow_types.h"
@@ -41,6 +42,10 @@ void collector_close(struct collector *c);
 void collector_get_stats(struct collector *c, struct collector_stats *st);
 /* Completed scans since start: the UI and -B wait for the first one. */
 uint64_t collector_scans(struct collector *c);
+/* Messages from the file FLOWTOP_REPLAY names, not from the kernel (a
+ * test hook, collector_replay.h): then nothing else may touch the kernel's
+ * conntrack settings either. */
+bool collector_replaying(const struct collector *c);
 /* Delete one conntrack entry (the 'd' key), as conntrack -D does. */
 int collector_delete(struct collector *c, const struct flow_rec *rec);
 /* Ask the kernel for one entry (all its attributes, labels too): for the

@@ -10,6 +10,7 @@
 
 #include "collector.h"
 #include "collector_impl.h"
+#include "collector_replay.h"
 
 static void put_tuple(struct nlmsghdr *nlh, const struct flow_rec *r)
 {
@@ -67,12 +68,20 @@ static int one_shot(uint16_t type, const struct flow_rec *r, mnl_cb_t cb,
 		    void *data)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	struct collector_replay *rp = collector_replay_active();
+	struct mnl_socket *nl = NULL;
 	struct nlmsghdr *nlh;
 	unsigned int portid;
 	uint32_t seq = (uint32_t)time(NULL);
 	int ret = 0;
 
+	if (rp && buf) {
+		nlh = put_entry_request(buf, type, r, seq);
+		ret = collector_replay_request(rp, nlh, cb, data);
+		free(buf);
+		return ret;
+	}
+	nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!buf || !nl) {
 		ret = -ENOMEM;
 		goto out;

@@ -562,8 +562,9 @@ int main(int argc, char **argv)
 
 	setup_signals();
 	/* Counters and timestamps only exist for flows created while these
-	 * are on; put back what we found on every way out. */
-	ret = sysctl_enable(SYSCTL_ROOT);
+	 * are on; put back what we found on every way out.  A replay has
+	 * nothing to do with this kernel's settings. */
+	ret = collector_replaying(col) ? 0 : sysctl_enable(SYSCTL_ROOT);
 	if (ret && s.batch)
 		fprintf(stderr, "flowtop: cannot enable conntrack accounting "
 			"(%s): no counters or durations\n", strerror(-ret));
