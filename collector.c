@@ -33,6 +33,7 @@
 #include "collector_impl.h"
 #include "collector_replay.h"
 #include "flow_list.h"
+#include "offload.h"
 #include "util.h"
 
 /* Events come in bursts (a port scan, a reboot of a NAT'd LAN): give the
@@ -82,11 +83,13 @@ struct collector {
 	/* Published counters (struct collector_stats, field by field). */
 	_Atomic uint64_t dumps, events, overruns, resyncs, parse_errors;
 	_Atomic uint64_t last_dump_ns, ct_count, ct_max, insert_failed, drop;
+	_Atomic uint64_t offloaded, offload_hw, offload_frozen;
 	_Atomic int last_error;
 
 	char *buf;
 	struct dump_pipe pipe;
 	struct collector_replay *replay;	/* a test's file, no sockets */
+	struct offload *ofl;
 	void (*on_scan)(void *);
 	void *on_scan_arg;
 };
@@ -358,6 +361,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 		atomic_fetch_add(&d->c->parse_errors, 1);
 		return MNL_CB_OK;
 	}
+	offload_see(d->c->ofl, &rec, d->now);
 	if (flow_list_update(d->c->fl, &rec, d->now) < 0)
 		return MNL_CB_ERROR;
 	return MNL_CB_OK;
@@ -368,21 +372,28 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct collector *c, uint64_t reap_before)
 {
 	struct dump_ctx d = { .c = c, .now = util_now_mono() };
+	struct offload_stats os;
 	uint32_t scan;
 	int ret;
 
 	if (c->replay)
 		collector_replay_scan(c->replay);
 	scan = flow_list_begin_scan(c->fl);
+	offload_begin(c->ofl);
 
 	ret = request_dump(c, IPCTNL_MSG_CT_GET, dump_cb, &d);
 	if (ret) {
 		/* A failed dump proves nothing about absent flows. */
 		flow_list_abort_scan(c->fl);
+		offload_abort(c->ofl);
 		atomic_store(&c->last_error, ret);
 		return ret;
 	}
 	flow_list_end_scan(c->fl, scan, d.now, reap_before);
+	offload_end(c->ofl, d.now, &os);
+	atomic_store(&c->offloaded, os.flows);
+	atomic_store(&c->offload_hw, os.hw);
+	atomic_store(&c->offload_frozen, os.frozen);
 	atomic_store(&c->last_dump_ns, util_now_mono() - d.now);
 	atomic_fetch_add(&c->dumps, 1);
 	read_stats(c);
@@ -431,6 +442,17 @@ static int read_events(struct collector *c)
 	return 0;
 }
 
+/* An offloaded flow proves frozen counters once it stays offloaded
+ * longer than the flowtable keeps an idle one (plus a dump and its gc's
+ * second of slack). */
+static void set_idle(struct collector *c, uint64_t flowtable_ns)
+{
+	if (!flowtable_ns)
+		flowtable_ns = OFFLOAD_IDLE_DEFAULT_NS;
+	offload_set_idle(c->ofl, flowtable_ns + 2000000000ull +
+			 (uint64_t)c->interval_ms * 1000000ull);
+}
+
 /* The test hook: the file of FLOWTOP_REPLAY answers, no socket opens. */
 static int replay_open(struct collector *c, struct collector **out)
 {
@@ -446,6 +468,7 @@ static int replay_open(struct collector *c, struct collector **out)
 		collector_close(c);
 		return ret;
 	}
+	set_idle(c, collector_replay_idle(c->replay));
 	*out = c;
 	return 0;
 }
@@ -470,6 +493,11 @@ int collector_open(struct collector **out, struct flow_list *fl,
 	c->interval_ms = interval_ms ? interval_ms : 1000;
 	c->wake_fd = -1;
 	c->buf = malloc(RECV_BUF);
+	ret = offload_create(&c->ofl);
+	if (ret) {
+		collector_close(c);
+		return ret;
+	}
 	/* Not under file capabilities (secure_getenv): only a caller that
 	 * could read the table anyway may replace it. */
 	if (secure_getenv("FLOWTOP_REPLAY"))
@@ -501,6 +529,7 @@ int collector_open(struct collector **out, struct flow_list *fl,
 	ret = read_stats(c);
 	if (ret)
 		goto fail;
+	set_idle(c, offload_idle_from("/proc/sys/net/netfilter"));
 	*out = c;
 	return 0;
 fail:
@@ -625,6 +654,7 @@ void collector_close(struct collector *c)
 	if (c->wake_fd >= 0)
 		close(c->wake_fd);
 	collector_replay_close(c->replay);
+	offload_destroy(c->ofl);
 	free(c->buf);
 	free(c);
 }
@@ -647,4 +677,7 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 	st->insert_failed = atomic_load(&c->insert_failed);
 	st->drop = atomic_load(&c->drop);
 	st->last_error = atomic_load(&c->last_error);
+	st->offloaded = atomic_load(&c->offloaded);
+	st->offload_hw = atomic_load(&c->offload_hw);
+	st->offload_frozen = atomic_load(&c->offload_frozen);
 }

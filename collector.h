@@ -21,6 +21,9 @@ struct collector_stats {
 	uint64_t ct_count, ct_max;	/* nf_conntrack_count / _max */
 	uint64_t insert_failed, drop;	/* summed over CPUs (stats dump) */
 	int last_error;			/* -errno of the last failure, 0 */
+	uint64_t offloaded, offload_hw;	/* flows a flowtable forwards */
+	uint64_t offload_frozen;	/* of them, proven not counted: see
+					 * offload.h */
 };
 
 struct collector;

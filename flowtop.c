@@ -431,6 +431,21 @@ static void report_losses(struct collector *col)
 			"be read\n", (unsigned long long)st.parse_errors);
 }
 
+/* Said once, at the end: the screen says it in its header. */
+static void report_offload(struct collector *col)
+{
+	struct collector_stats st;
+
+	collector_get_stats(col, &st);
+	if (st.offload_frozen)
+		fprintf(stderr, "flowtop: the counters of offloaded flows are "
+			"frozen: %llu stayed offloaded past the flowtable's "
+			"idle timeout and counted nothing (the flowtable has "
+			"no 'counter' flag); their bytes and rates stop where "
+			"the offload began\n",
+			(unsigned long long)st.offload_frozen);
+}
+
 /* FLOWTOP_STATS: what the threads did, for the benchmark. */
 static void report_stats(struct collector *col, struct enrich *en)
 {
@@ -613,6 +628,7 @@ int main(int argc, char **argv)
 		s.view.hide_closed = true;
 		status = run_batch(&s, fl, col, en);
 		report_losses(col);
+		report_offload(col);
 	} else {
 		struct ui_ctx ui = {
 			.fl = fl, .col = col, .opts = &s.view,

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 
 #include "dns.h"
 #include "flow_list.h"
@@ -172,6 +173,13 @@ const char *output_service(const struct flow_rec *r)
 		return NULL;
 	s = services_name(r->l4proto, r->orig.dport);
 	return s ? s : services_name(r->l4proto, r->orig.sport);
+}
+
+const char *output_offload(uint32_t status)
+{
+	if (status & IPS_HW_OFFLOAD)
+		return "hardware";
+	return status & IPS_OFFLOAD ? "software" : NULL;
 }
 
 uint64_t output_duration_sec(const struct flow_row *row)

@@ -79,6 +79,9 @@ const char *output_host(char *buf, size_t len, const struct view_opts *o,
 /* The destination port's service name, else the source port's. */
 const char *output_service(const struct flow_rec *r);
 uint64_t output_duration_sec(const struct flow_row *row);
+/* Who forwards the flow past conntrack: "software" (a flowtable),
+ * "hardware" (the network device), or NULL. */
+const char *output_offload(uint32_t status);
 /* Whether NAT changed the reply tuple's source (DNAT) or destination
  * (SNAT); true if either. */
 bool output_nat(const struct flow_rec *r, bool *snat, bool *dnat);

@@ -104,6 +104,7 @@ static const struct {
 	{ IPS_UNTRACKED, "UNTRACKED" },
 	{ IPS_HELPER, "HELPER" },
 	{ IPS_OFFLOAD, "OFFLOAD" },
+	{ IPS_HW_OFFLOAD, "HW_OFFLOAD" },
 };
 
 static const char *local_name(uint8_t local)
@@ -223,6 +224,7 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 		first = false;
 	}
 	ob_chr(b, ']');
+	kv_str(b, "offload", output_offload(r->status));
 	output_nat(r, &snat, &dnat);
 	ob_str(b, snat ? ",\"snat\":true" : ",\"snat\":false");
 	ob_str(b, dnat ? ",\"dnat\":true" : ",\"dnat\":false");

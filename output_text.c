@@ -17,7 +17,8 @@
 
 enum text_col {
 	TC_PROC, TC_PROTO, TC_IP, TC_STATE, TC_SRC, TC_DST, TC_SVC, TC_GEO,
-	TC_SENT, TC_SRATE, TC_RECV, TC_RRATE, TC_TIME, TC_DEV, TC_NAT, TC__N
+	TC_SENT, TC_SRATE, TC_RECV, TC_RRATE, TC_TIME, TC_OFL, TC_DEV, TC_NAT,
+	TC__N
 };
 
 static const struct {
@@ -37,6 +38,7 @@ static const struct {
 	[TC_RECV] = { "RECEIVED(B)", NULL, true },
 	[TC_RRATE] = { "RECV(B/s)", "RECV(bit/s)", true },
 	[TC_TIME] = { "TIME", NULL, true },
+	[TC_OFL] = { "OFFLOAD" },
 	[TC_DEV] = { "DEVICE" },
 	[TC_NAT] = { "NAT" },
 };
@@ -234,6 +236,8 @@ int output_text_row(struct text_table *t, const struct flow_row *row)
 	   view_rate(o, row, !in) * scale);
 	util_fmt_duration(cell[TC_TIME], sizeof(cell[0]),
 			  output_duration_sec(row));
+	snprintf(cell[TC_OFL], sizeof(cell[0]), "%s",
+		 output_offload(r->status) ? output_offload(r->status) : "-");
 	device_cell(cell[TC_DEV], sizeof(cell[0]), o, row);
 	nat_cell(cell[TC_NAT], sizeof(cell[0]), o, r);
 	for (int i = 0; i < TC__N; i++)

@@ -171,6 +171,7 @@ static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 		UI_DL("State        %s", t);
 	ui_status_flags(c->status, t, sizeof(t));
 	UI_DL("Status       %s", t);
+	n = ui_offload_details(u, c, ln, n, max);
 	if (c->have & FLOW_HAVE_MARK)
 		UI_DL("Mark         0x%08" PRIx32 " (%" PRIu32 ")", c->mark,
 		      c->mark);

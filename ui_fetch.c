@@ -134,6 +134,7 @@ void ui_fetch(struct ui *u)
 	if (u->ctx->col) {
 		collector_get_stats(u->ctx->col, &u->st);
 		u->scans = collector_scans(u->ctx->col);
+		ui_offload_news(u);
 	}
 	if (u->scans && !u->settled_mono)
 		u->settled_mono = u->fetch_mono;

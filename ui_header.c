@@ -127,6 +127,27 @@ static void ui_hdr_ct(struct ui *u, struct ui_hdr *h)
 	ui_hdr_add(h, buf, a, 2, HL_CT_SHORT, HL_LAST);
 }
 
+/* Flows a flowtable forwards, and whether their counters count. */
+static void ui_hdr_offload(struct ui *u, struct ui_hdr *h)
+{
+	char buf[UI_TEXT];
+	const char *frozen = u->st.offload_frozen ? ", counters frozen" : "";
+	attr_t a = u->attr[u->st.offload_frozen ? ST_ERROR : ST_NORMAL];
+
+	if (!u->st.offloaded)
+		return;
+	if (u->st.offload_hw)
+		ui_fmt(buf, sizeof(buf), "offload %" PRIu64 " (%" PRIu64
+		       " hw)%s", u->st.offloaded, u->st.offload_hw, frozen);
+	else
+		ui_fmt(buf, sizeof(buf), "offload %" PRIu64 "%s",
+		       u->st.offloaded, frozen);
+	ui_hdr_add(h, buf, a, 2, 0, HL_CT_SHORT);
+	ui_fmt(buf, sizeof(buf), "ofl %" PRIu64 "%s", u->st.offloaded,
+	       u->st.offload_frozen ? " frozen" : "");
+	ui_hdr_add(h, buf, a, 2, HL_CT_SHORT, HL_NEVER);
+}
+
 /* Which way each sort goes before 'r': biggest numbers first, names A-Z. */
 static bool ui_sort_desc(enum view_sort s)
 {
@@ -237,6 +258,7 @@ void ui_draw_header(struct ui *u)
 	if (u->o->show_hidden)
 		ui_hdr_add(&h, "+lo/dns", u->attr[ST_ON], 2, 0, HL_FLAGS);
 	ui_hdr_ct(u, &h);
+	ui_hdr_offload(u, &h);
 	rising = u->st.insert_failed > u->st_prev.insert_failed ||
 		 u->st.drop > u->st_prev.drop;
 	ui_fmt(buf, sizeof(buf), "insert_failed %" PRIu64 " drop %" PRIu64,

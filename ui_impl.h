@@ -140,6 +140,7 @@ struct ui {
 	struct filter_ctx fctx;
 
 	char msg[UI_TEXT];
+	bool said_frozen;	/* the frozen counters were told */
 	bool msg_err;
 	uint64_t msg_until;
 };
@@ -227,6 +228,12 @@ unsigned ui_key_filter(struct ui *u, int key);
 unsigned ui_key_pager(struct ui *u, int key);
 unsigned ui_key_sort(struct ui *u, int key);
 unsigned ui_key_confirm(struct ui *u, int key);
+
+/* ui_offload.c */
+const char *ui_offload_flag(const struct flow_rec *r);
+void ui_offload_news(struct ui *u);
+int ui_offload_details(const struct ui *u, const struct flow_rec *c,
+		       char (*ln)[UI_TEXT], int n, int max);
 
 /* ui_details.c */
 void ui_detail_get(struct ui *u);

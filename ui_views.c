@@ -17,7 +17,8 @@
 
 /* Columns of the Flows view, the long addresses last as htop's Command. */
 enum {
-	FC_PROC, FC_PROTO, FC_STATE, FC_AGE, FC_TXR, FC_RXR, FC_TX, FC_RX,
+	FC_PROC, FC_PROTO, FC_STATE, FC_OFL, FC_AGE, FC_TXR, FC_RXR, FC_TX,
+	FC_RX,
 	FC_PKTS, FC_GEO, FC_AS, FC_DEV, FC_SRC, FC_DST, FC_NAT, FC__COUNT
 };
 
@@ -25,6 +26,8 @@ static const struct ui_col ui_flow_cols[FC__COUNT] = {
 	[FC_PROC] = { "PROCESS", 7, false, 22, 0, NULL, false },
 	[FC_PROTO] = { "PROTO", 0, false, 0, 0, NULL, false },
 	[FC_STATE] = { "STATE", 6, false, 0, 0, NULL, false },
+	/* sw, hw: a flowtable forwards it (blank: none on the page) */
+	[FC_OFL] = { "OFL", 6, false, 0, 0, NULL, true },
 	[FC_AGE] = { "AGE", 4, true, 0, 0, NULL, false },
 	[FC_TXR] = { "TX/s", 0, true, 0, 0, NULL, false },
 	[FC_RXR] = { "RX/s", 0, true, 0, 0, NULL, false },
@@ -105,6 +108,7 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 	ui_proto_label(rec, ui_cell(u, line, FC_PROTO), UI_CELL);
 	state = view_state_name(rec);
 	util_sanitize(ui_cell(u, line, FC_STATE), UI_CELL, state ? state : "");
+	ui_fmt(ui_cell(u, line, FC_OFL), UI_CELL, "%s", ui_offload_flag(rec));
 	util_fmt_duration(ui_cell(u, line, FC_AGE), UI_CELL, ui_age(u, r));
 	util_fmt_rate(ui_cell(u, line, FC_TXR), UI_CELL,
 		      view_rate(u->o, r, false), u->o->bits);

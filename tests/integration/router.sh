@@ -155,7 +155,8 @@ t_check "leases= in the settings file names the laptop too" \
 # --- -B: the DEVICE column, before NAT -----------------------------------
 ftr -B -46 >"$T_TMP/flows.txt"
 t_check "-B: a DEVICE column, before the last (NAT)" sh -c \
-	"head -n 1 '$T_TMP/flows.txt' | grep -q 'TIME  *DEVICE  *NAT\$'"
+	"head -n 1 '$T_TMP/flows.txt' |
+	 grep -q 'TIME  *OFFLOAD  *DEVICE  *NAT\$'"
 t_check "-B: the laptop's two flows name it" test "$(grep -c \
 	'8080 .* laptop ' "$T_TMP/flows.txt")" -eq 2
 t_check "-B: the printer's flow by its reverse name" \
