@@ -146,6 +146,13 @@ void ui_fetch(struct ui *u)
 		u->n = 0;
 		return;
 	}
+	/* Until the user moves the cursor it belongs at the top, and the
+	 * top of the list is shown: the first sort comes before any rate
+	 * is known, so the flow first on top is seldom the busiest. */
+	if (!u->moved) {
+		u->top = u->cur = 0;
+		u->have_cur = false;
+	}
 	first = u->top > h ? u->top - h : 0;
 	u->total = ui_query(u, first, 3 * h, &u->n);
 	u->first = first;

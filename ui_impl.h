@@ -104,6 +104,7 @@ struct ui {
 	size_t total;		/* entries of the current view in all */
 	size_t flows_all;	/* flows in the table */
 	size_t top, cur;	/* first line shown, cursor (absolute) */
+	bool moved;		/* the user moved the cursor off the top */
 	bool have_cur;		/* cur_handle/cur_key name the cursor entry */
 	const void *cur_handle;
 	uint32_t cur_id;	/* with the handle: a reused address is not

@@ -59,6 +59,9 @@ static unsigned ui_act_move(struct ui *u, int key)
 
 	if (!h)
 		h = 1;
+	/* Once moved, the cursor stays on its entry (as htop's does);
+	 * Home and g give it back to the top of the list. */
+	u->moved = key != UI_FKEY(KEY_HOME) && key != 'g';
 	switch (key) {
 	case UI_FKEY(KEY_UP):
 	case 'k':
@@ -97,6 +100,7 @@ static unsigned ui_act_hscroll(struct ui *u, int key)
 static void ui_view_changed(struct ui *u)
 {
 	u->top = u->cur = 0;
+	u->moved = false;
 	u->have_cur = false;
 	u->hscroll = 0;
 	u->n = 0;
