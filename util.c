@@ -204,10 +204,30 @@ char *util_sanitize(char *dst, size_t len, const char *src)
 	return dst;
 }
 
+/* IPv4 by hand: inet_ntop's sprintf was a tenth of a 100,000-flow
+ * snapshot. */
+static void util_fmt_ipv4(char *buf, const uint8_t *a)
+{
+	char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		if (a[i] >= 100)
+			*p++ = (char)('0' + a[i] / 100);
+		if (a[i] >= 10)
+			*p++ = (char)('0' + a[i] / 10 % 10);
+		*p++ = (char)('0' + a[i] % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 char *util_fmt_addr(char *buf, size_t len, int family, const void *addr)
 {
 	if (!buf || !len)
 		return buf;
+	if (addr && family == AF_INET && len >= 16) {
+		util_fmt_ipv4(buf, addr);
+		return buf;
+	}
 	if (!addr || (family != AF_INET && family != AF_INET6) ||
 	    len > (size_t)INT32_MAX ||
 	    !inet_ntop(family, addr, buf, (socklen_t)len))

@@ -363,6 +363,19 @@ static void test_addr(void)
 	/* Too small for "192.0.2.1": empty, not a cut address. */
 	CHECK(inet_pton(AF_INET, "192.0.2.1", &a4) == 1);
 	CHECK_STR(util_fmt_addr(small, sizeof(small), AF_INET, &a4), "");
+	/* IPv4 is formatted by hand: the same text as inet_ntop, for
+	 * every value of each byte. */
+	for (unsigned v = 0, bad = 0; v < 256 * 4; v++) {
+		uint8_t b[4] = { 1, 20, 0, 255 };
+		char want[INET_ADDRSTRLEN];
+
+		b[v / 256] = (uint8_t)v;
+		inet_ntop(AF_INET, b, want, sizeof(want));
+		bad += strcmp(util_fmt_addr(buf, sizeof(buf), AF_INET, b),
+			      want) != 0;
+		if (v == 256 * 4 - 1)
+			CHECK(bad == 0);
+	}
 }
 
 static void test_clocks(void)
