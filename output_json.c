@@ -25,6 +25,28 @@ static void kv_str(struct obuf *b, const char *k, const char *v)
 	ob_json_str(b, v);
 }
 
+/* Our own words (names of states, protocols; addresses as text): plain
+ * ASCII, nothing to escape or make inert. */
+static void ob_word(struct obuf *b, const char *s)
+{
+	if (!s) {
+		OB_LIT(b, "null");
+		return;
+	}
+	ob_chr(b, '"');
+	ob_str(b, s);
+	ob_chr(b, '"');
+}
+
+static void kv_word(struct obuf *b, const char *k, const char *v)
+{
+	ob_chr(b, ',');
+	ob_chr(b, '"');
+	ob_str(b, k);
+	ob_mem(b, "\":", 2);
+	ob_word(b, v);
+}
+
 static void kv_u64(struct obuf *b, const char *k, uint64_t v)
 {
 	ob_chr(b, ',');
@@ -52,9 +74,9 @@ static void tuple(struct obuf *b, const char *k, const struct flow_rec *r,
 	ob_chr(b, '"');
 	ob_str(b, k);
 	OB_LIT(b, "\":{\"src\":");
-	ob_json_str(b, util_fmt_addr(a, sizeof(a), r->family, t->src.b));
+	ob_word(b, util_fmt_addr(a, sizeof(a), r->family, t->src.b));
 	OB_LIT(b, ",\"dst\":");
-	ob_json_str(b, util_fmt_addr(a, sizeof(a), r->family, t->dst.b));
+	ob_word(b, util_fmt_addr(a, sizeof(a), r->family, t->dst.b));
 	if (output_has_ports(r->l4proto)) {
 		kv_u64(b, "sport", t->sport);
 		kv_u64(b, "dport", t->dport);
@@ -133,7 +155,7 @@ static void device(struct obuf *b, const struct flow_row *row,
 		return;
 	}
 	OB_LIT(b, "{\"addr\":");
-	ob_json_str(b, util_fmt_addr(a, sizeof(a), d.family, d.addr.b));
+	ob_word(b, util_fmt_addr(a, sizeof(a), d.family, d.addr.b));
 	kv_str(b, "mac", d.mac_len ? lan_fmt_mac(m, sizeof(m), d.mac,
 						 d.mac_len) : NULL);
 	kv_str(b, "name", d.name[0] ? d.name : NULL);
@@ -202,10 +224,10 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	OB_LIT(b, "{\"snapshot\":");
 	ob_u64(b, output_snapshot_no());
 	kv_u64(b, "id", r->id);
-	kv_str(b, "family", r->family == AF_INET ? "ipv4" : "ipv6");
-	kv_str(b, "proto", view_proto_name(r->l4proto, r->family));
+	kv_word(b, "family", r->family == AF_INET ? "ipv4" : "ipv6");
+	kv_word(b, "proto", view_proto_name(r->l4proto, r->family));
 	kv_u64(b, "l4proto", r->l4proto);
-	kv_str(b, "state", view_state_name(r));
+	kv_word(b, "state", view_state_name(r));
 	tuple(b, "orig", r, &r->orig);
 	tuple(b, "reply", r, &r->repl);
 	if (l4proto_ids(r->l4proto) == L4_IDS_ICMP)
@@ -220,7 +242,7 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 			continue;
 		if (!first)
 			ob_chr(b, ',');
-		ob_json_str(b, status_bits[i].name);
+		ob_word(b, status_bits[i].name);
 		first = false;
 	}
 	ob_chr(b, ']');
@@ -235,7 +257,6 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	else
 		OB_LIT(b, ",\"timeout\":null");
 	counters(b, r);
-	/* Unknown rates (NaN: a snapshot that did not wait) are null. */
 	kv_fix1(b, "rate_orig", row->rate_orig);
 	kv_fix1(b, "rate_reply", row->rate_repl);
 	kv_fix1(b, "rate_orig_10s", row->rate_orig_10);
@@ -255,7 +276,7 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	} else {
 		OB_LIT(b, ",\"start\":null");
 	}
-	kv_str(b, "direction", local_name(row->owner.local));
+	kv_word(b, "direction", local_name(row->owner.local));
 	device(b, row, o);
 	owner(b, row);
 	geo(b, "geo_src", o->no_geoip ? NULL : row->geo_src);
