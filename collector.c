@@ -400,6 +400,38 @@ static int dump(struct collector *c, uint64_t reap_before)
 	return 0;
 }
 
+struct each_ctx {
+	struct collector *c;
+	collector_each_fn fn;
+	void *arg;
+};
+
+static int each_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct each_ctx *e = data;
+	struct flow_rec rec;
+
+	if (collector_parse(nlh, &rec)) {
+		atomic_fetch_add(&e->c->parse_errors, 1);
+		return MNL_CB_OK;
+	}
+	return e->fn(&rec, e->arg) ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+int collector_dump_each(struct collector *c, collector_each_fn fn, void *arg)
+{
+	struct each_ctx e = { .c = c, .fn = fn, .arg = arg };
+	int ret;
+
+	/* The reader thread receives while this one parses: two cores. */
+	if (!c->pipe.started && pipe_start(c))
+		pipe_stop(c);
+	ret = request_dump(c, IPCTNL_MSG_CT_GET, each_cb, &e);
+	if (!ret)
+		atomic_fetch_add(&c->dumps, 1);
+	return ret;
+}
+
 static int event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct collector *c = data;
@@ -647,6 +679,7 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	collector_stop(c);
+	pipe_stop(c);	/* started by collector_dump_each() alone */
 	if (c->req)
 		mnl_socket_close(c->req);
 	if (c->ev)

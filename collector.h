@@ -43,6 +43,12 @@ void collector_kick(struct collector *c);
 void collector_stop(struct collector *c);
 void collector_close(struct collector *c);
 void collector_get_stats(struct collector *c, struct collector_stats *st);
+/* One full dump now, on the calling thread, for a one-shot snapshot
+ * without the table (collector_start not called): fn(rec, arg) for each
+ * entry, in the kernel's order, until it returns non-zero.  0 or -errno. */
+typedef int (*collector_each_fn)(const struct flow_rec *rec, void *arg);
+int collector_dump_each(struct collector *c, collector_each_fn fn,
+			void *arg);
 /* Completed scans since start: the UI and -B wait for the first one. */
 uint64_t collector_scans(struct collector *c);
 /* Messages from the file FLOWTOP_REPLAY names, not from the kernel (a
