@@ -87,35 +87,62 @@ static uint8_t classify(const struct flow_row *row)
 	return FLOW_LOCAL_NONE;
 }
 
+/* The owner of the flow's local socket as far as proc_lookup knows now:
+ * 1 found; 0 not a local flow with sockets (o says which end is local);
+ * -1 local but not found (o says unknown). */
+static int owner_of(const struct flow_row *row, bool procs,
+		    struct flow_owner *o)
+{
+	struct proc_sock_key k;
+
+	memset(o, 0, sizeof(*o));
+	o->local = classify(row);
+	if (o->local == FLOW_LOCAL_NONE || !has_sockets(row->rec.l4proto) ||
+	    !procs) {
+		o->pid = o->local == FLOW_LOCAL_NONE ? -1 : 0;
+		return 0;
+	}
+	fill_key(&k, row, o->local);
+	if (proc_lookup_find(&k, o) == 1) {
+		o->local = classify(row);
+		return 1;
+	}
+	o->pid = 0;	/* unknown: another namespace, or the process is gone */
+	o->comm = NULL;
+	return -1;
+}
+
 static void do_owner(struct pass_ctx *c, struct flow *f,
 		     const struct flow_row *row)
 {
-	struct flow_owner o = { .pid = -1 };
-	struct proc_sock_key k;
+	struct flow_owner o;
 	uint64_t retry_ns = (uint64_t)c->e->o.interval_ms * 1000000ull *
 			    OWNER_RETRY_INTERVALS;
+	int found = owner_of(row, c->e->o.procs, &o);
 
-	o.local = classify(row);
-	if (o.local == FLOW_LOCAL_NONE || !has_sockets(row->rec.l4proto) ||
-	    !c->e->o.procs) {
-		o.pid = o.local == FLOW_LOCAL_NONE ? -1 : 0;
-		flow_set_owner(f, &o);
-		return;
-	}
-	fill_key(&k, row, o.local);
-	if (proc_lookup_find(&k, &o) == 1) {
-		o.local = classify(row);
-		flow_set_owner(f, &o);
+	if (found > 0)
 		atomic_fetch_add(&c->e->owners_found, 1);
-		return;
-	}
-	if (c->now - row->first_seen < retry_ns) {
+	if (found < 0 && c->now - row->first_seen < retry_ns) {
 		c->unknown_local++;	/* ask again: after a refresh, or later */
 		return;
 	}
-	o.pid = 0;	/* unknown: another namespace, or the process is gone */
-	o.comm = NULL;
 	flow_set_owner(f, &o);
+}
+
+int enrich_once_begin(void)
+{
+	return proc_lookup_refresh();
+}
+
+void enrich_once_row(struct flow_row *row, bool geoip, bool procs)
+{
+	if (geoip) {
+		row->geo_src = geoip_lookup(row->rec.family,
+					    row->rec.orig.src.b);
+		row->geo_dst = geoip_lookup(row->rec.family,
+					    row->rec.orig.dst.b);
+	}
+	owner_of(row, procs, &row->owner);
 }
 
 static int pass_cb(struct flow *f, void *arg)

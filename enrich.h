@@ -32,4 +32,11 @@ uint64_t enrich_passes(struct enrich *e);
 void enrich_get_stats(struct enrich *e, struct enrich_stats *st);
 void enrich_stop(struct enrich *e);
 
+/* A one-shot snapshot has no table and no thread for this: the caller
+ * reads the sockets once (enrich_once_begin, 0 or -errno), then fills the
+ * owner and GeoIP of each of its rows (from the same thread). */
+struct flow_row;
+int enrich_once_begin(void);
+void enrich_once_row(struct flow_row *row, bool geoip, bool procs);
+
 #endif
