@@ -32,5 +32,7 @@ void filter_free(struct filter *f);
 /* Does the filter name a protocol (proto, tcp, gre, key, ...)?  Then it,
  * not the default protocol choice, says which are shown. */
 bool filter_names_proto(const struct filter *f);
+/* Does it compare rates?  Then a snapshot must wait for them. */
+bool filter_uses_rate(const struct filter *f);
 
 #endif

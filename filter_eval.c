@@ -466,6 +466,16 @@ bool filter_match(const struct filter *f, const struct flow_row *row,
 	return filter_eval(f, f->root, row, ctx);
 }
 
+bool filter_uses_rate(const struct filter *f)
+{
+	uint32_t i;
+
+	for (i = 0; f && i < f->n_nodes; i++)
+		if (f->nodes[i].kind == FN_RATE)
+			return true;
+	return false;
+}
+
 bool filter_names_proto(const struct filter *f)
 {
 	uint32_t i;

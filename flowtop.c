@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <urcu.h>
 
+#include "batch.h"
 #include "collector.h"
 #include "dns.h"
 #include "enrich.h"
@@ -54,6 +55,8 @@ struct settings {
 	const char *confdir;		/* tcp.conf, udp.conf, geoip.conf */
 	const char *leases;		/* dnsmasq's leases file */
 	bool protos_given;		/* -T -U -D -I -S -O */
+	bool rates_given;		/* --rates */
+	bool sort_given;		/* -o */
 };
 
 static volatile sig_atomic_t quit;
@@ -98,7 +101,8 @@ static void usage(FILE *f)
 "  -B, --batch           print the flows as a text table\n"
 "  -j, --json            print the flows as JSON lines, one per flow\n"
 "  -c, --count N         print N snapshots, one per interval (default 1,\n"
-"                        0 for ever)\n"
+"                        0 for ever); the first at once, without rates,\n"
+"                        unless --rates, --active, -o rate or a rate filter\n"
 "Other:\n"
 "  -N, --netns NS        watch network namespace NS: a name from\n"
 "                        'ip netns' or a path like /proc/PID/ns/net\n"
@@ -247,6 +251,7 @@ static void parse_args(int argc, char **argv, struct settings *s)
 				die("bad rate window '%s': give 1, 10 or 40",
 				    optarg);
 			s->view.rate_window = (unsigned)k;
+			s->rates_given = true;
 			break;
 		case 't':
 			if (parse_interval(optarg, &s->interval_ms))
@@ -263,6 +268,7 @@ static void parse_args(int argc, char **argv, struct settings *s)
 			if (k < 0)
 				die("unknown sort key '%s' (see --help)", optarg);
 			s->view.sort = (enum view_sort)k;
+			s->sort_given = true;
 			break;
 		case 'v':
 			printf("flowtop %s\n", FLOWTOP_VERSION);
@@ -334,85 +340,6 @@ static const char *find_confdir(char *buf, size_t len)
 		}
 	}
 	return FLOWTOP_CONFDIR;
-}
-
-static void wait_until(bool (*done)(void *), void *arg, uint64_t max_ns)
-{
-	uint64_t end = util_now_mono() + max_ns;
-	struct timespec ts = { 0, 10000000 };
-
-	while (!quit && !done(arg) && util_now_mono() < end)
-		nanosleep(&ts, NULL);
-}
-
-struct scans_arg {
-	struct collector *c;
-	uint64_t want;
-};
-
-static bool scans_done(void *p)
-{
-	struct scans_arg *a = p;
-
-	return collector_scans(a->c) >= a->want;
-}
-
-struct passes_arg {
-	struct enrich *e;
-	uint64_t want;
-};
-
-static bool passes_done(void *p)
-{
-	struct passes_arg *a = p;
-
-	return !a->e || enrich_passes(a->e) >= a->want;
-}
-
-static bool names_done(void *p)
-{
-	(void)p;
-	return dns_pending() == 0;
-}
-
-static bool lan_done(void *p)
-{
-	(void)p;
-	return lan_passes() > 0;
-}
-
-static int run_batch(struct settings *s, struct flow_list *fl,
-		     struct collector *col, struct enrich *en)
-{
-	uint64_t ival = (uint64_t)s->interval_ms * 1000000ull;
-	struct scans_arg sa = { .c = col };
-	struct passes_arg pa = { .e = en };
-	long printed = 0;
-
-	/* Rates need two dumps one interval apart: wait for the second,
-	 * as top -b's first iteration would otherwise show nothing. */
-	sa.want = 2;
-	for (long i = 0; !quit && (s->count == 0 || i < s->count); i++) {
-		wait_until(scans_done, &sa, ival * 3 + 5000000000ull);
-		if (en) {
-			pa.want = enrich_passes(en) + 1;
-			enrich_kick(en);
-			wait_until(passes_done, &pa, 5000000000ull);
-		}
-		/* Device names: the first read of the leases and neighbours. */
-		wait_until(lan_done, NULL, 2000000000ull);
-		if (!s->view.no_dns && output_prefetch_names(fl, &s->view))
-			wait_until(names_done, NULL, ival);
-		if (output_snapshot(stdout, fl, &s->view, s->format) < 0 ||
-		    ferror(stdout))
-			return 1;
-		printed++;
-		if (s->format == OUTPUT_TEXT && (s->count == 0 ||
-						 i + 1 < s->count))
-			putchar('\n');
-		sa.want = collector_scans(col) + 1;
-	}
-	return 0;
 }
 
 /* A batch run's reader has no status line: say on stderr what was lost. */
@@ -513,6 +440,7 @@ int main(int argc, char **argv)
 	struct ui_prefs prefs = { 0 };
 	struct enrich_opts eo = { 0 };
 	struct lan_opts lo = { 0 };
+	struct batch_opts bo = { 0 };
 	const char *geo_hint = NULL;
 	char confbuf[PATH_MAX], cfgpath[PATH_MAX], gconf[PATH_MAX + 16];
 	char err[256];
@@ -605,14 +533,24 @@ int main(int argc, char **argv)
 	s.view.filter = filter;
 	s.view.fctx = &fctx;
 
+	bo.view = &s.view;
+	bo.format = s.format;
+	bo.count = s.count;
+	bo.interval_ms = s.interval_ms;
+	bo.quit = &quit;
+	bo.rates_asked = s.rates_given || s.view.active_only ||
+			 (s.sort_given && s.view.sort == SORT_RATE) ||
+			 filter_uses_rate(filter);
 	block_signals(true, &oldmask);
 	eo.geoip = !s.view.no_geoip && n_geo > 0;
 	eo.procs = true;
 	eo.interval_ms = s.interval_ms;
-	ret = enrich_start(&en, fl, &eo);
+	/* A one-shot snapshot reads one dump itself: no table, no
+	 * collector or enrichment thread. */
+	ret = s.batch && batch_one_shot(&bo) ? 0 : enrich_start(&en, fl, &eo);
 	if (!ret)
 		ret = lan_start(&lo);
-	if (!ret) {
+	if (!ret && en) {
 		collector_on_scan(col, kick_enrich, en);
 		ret = collector_start(col);
 	}
@@ -624,9 +562,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (s.batch) {
+	if (s.batch && !en) {
+		status = batch_snapshot(&bo, col, eo.geoip);
+		report_losses(col);
+	} else if (s.batch) {
 		s.view.hide_closed = true;
-		status = run_batch(&s, fl, col, en);
+		status = batch_run(&bo, fl, col, en);
 		report_losses(col);
 		report_offload(col);
 	} else {

@@ -218,6 +218,7 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	const struct flow_rec *r = &row->rec;
 	bool snat, dnat, first = true;
 	uint64_t ms;
+	double u;
 
 	/* What one flow can take, bar names (ob_json_str makes room). */
 	ob_room(b, 2048);
@@ -257,12 +258,14 @@ void output_json_flow(struct obuf *b, const struct flow_row *row,
 	else
 		OB_LIT(b, ",\"timeout\":null");
 	counters(b, r);
-	kv_fix1(b, "rate_orig", row->rate_orig);
-	kv_fix1(b, "rate_reply", row->rate_repl);
-	kv_fix1(b, "rate_orig_10s", row->rate_orig_10);
-	kv_fix1(b, "rate_reply_10s", row->rate_repl_10);
-	kv_fix1(b, "rate_orig_40s", row->rate_orig_40);
-	kv_fix1(b, "rate_reply_40s", row->rate_repl_40);
+	/* A snapshot that did not wait for rates: they are null. */
+	u = o->rates_unknown ? NAN : 0;
+	kv_fix1(b, "rate_orig", row->rate_orig + u);
+	kv_fix1(b, "rate_reply", row->rate_repl + u);
+	kv_fix1(b, "rate_orig_10s", row->rate_orig_10 + u);
+	kv_fix1(b, "rate_reply_10s", row->rate_repl_10 + u);
+	kv_fix1(b, "rate_orig_40s", row->rate_orig_40 + u);
+	kv_fix1(b, "rate_reply_40s", row->rate_repl_40 + u);
 	kv_u64(b, "duration", output_duration_sec(row));
 	if ((r->have & FLOW_HAVE_TSTAMP) && r->ts_start) {
 		/* Seconds with milliseconds, rounded. */

@@ -230,9 +230,9 @@ int output_text_row(struct text_table *t, const struct flow_row *row)
 	   (double)(in ? r->repl_bytes : r->orig_bytes));
 	si(cell[TC_RECV], sizeof(cell[0]), !cnt ? NAN :
 	   (double)(in ? r->orig_bytes : r->repl_bytes));
-	si(cell[TC_SRATE], sizeof(cell[0]), !cnt ? NAN :
+	si(cell[TC_SRATE], sizeof(cell[0]), !cnt || o->rates_unknown ? NAN :
 	   view_rate(o, row, in) * scale);
-	si(cell[TC_RRATE], sizeof(cell[0]), !cnt ? NAN :
+	si(cell[TC_RRATE], sizeof(cell[0]), !cnt || o->rates_unknown ? NAN :
 	   view_rate(o, row, !in) * scale);
 	util_fmt_duration(cell[TC_TIME], sizeof(cell[0]),
 			  output_duration_sec(row));

@@ -97,20 +97,24 @@ int view_rate_window_parse(const char *s)
 	return -1;
 }
 
-bool view_match(const struct view_opts *o, const struct flow_row *row)
+bool view_shown(const struct view_opts *o, const struct flow_rec *r)
 {
-	const struct flow_rec *r = &row->rec;
-
 	if (r->family == AF_INET ? !o->ipv4 : !o->ipv6)
 		return false;
 	if (!(view_proto_group(r->l4proto) & o->protos))
 		return false;
+	return o->show_hidden || !is_hidden(r);
+}
+
+bool view_match(const struct view_opts *o, const struct flow_row *row)
+{
+	if (!view_shown(o, &row->rec))
+		return false;
 	if (o->hide_closed && row->closed_at)
 		return false;
-	if (!o->show_hidden && is_hidden(r))
-		return false;
+	/* An unknown rate (NaN) is not an active one. */
 	if (o->active_only &&
-	    view_rate(o, row, false) + view_rate(o, row, true) <= 0)
+	    !(view_rate(o, row, false) + view_rate(o, row, true) > 0))
 		return false;
 	if (o->filter && !filter_match(o->filter, row, o->fctx))
 		return false;

@@ -64,6 +64,8 @@ struct view_opts {
 	bool active_only;		/* 'a': only flows with a rate */
 	bool show_hidden;		/* loopback and DNS flows too ('l') */
 	bool hide_closed;		/* batch output: only live flows */
+	bool rates_unknown;		/* batch: a snapshot that did not wait
+					 * for rates prints them as unknown */
 	unsigned rate_window;		/* VIEW_RATE_* shown and sorted by */
 	bool no_dns, no_geoip;		/* -n, -G */
 	enum view_sort sort;
@@ -75,6 +77,9 @@ struct view_opts {
 
 void view_opts_default(struct view_opts *o);
 
+/* Does the flow pass the family, protocol and hidden choice (what needs
+ * nothing but the conntrack entry)? */
+bool view_shown(const struct view_opts *o, const struct flow_rec *rec);
 /* Does this flow pass the family/protocol/hidden/active/filter choice? */
 bool view_match(const struct view_opts *o, const struct flow_row *row);
 

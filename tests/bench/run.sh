@@ -7,7 +7,8 @@
 # Prints: the bare dump's CPU per dump; flowtop's time until the screen
 # shows all N flows; its steady CPU per second at a 1 s interval (screen
 # under tmux, and -j streaming) as a ratio to one bare dump; its RSS; key
-# latency (re-sort/filter) from the screen's own timing; enrichment's
+# latency (re-sort/filter) from the screen's own timing; one -j -c 1
+# snapshot against conntrack -L -o extended (wall, CPU, RSS); enrichment's
 # share.  Targets from the issues are printed beside each figure; the
 # bench reports, it does not fail on them (shared machines are noisy).
 set -u
@@ -165,6 +166,40 @@ j_cpu=$(calc "($c1 - $c0) / ($w1 - $w0) * 1000" 1)
 echo "steady (-j, all $N printed each second): ${j_cpu} ms CPU per second =" \
 	"$(calc "$j_cpu / $bare_ms" 2)x a bare dump"
 kill "$BGPID"; wait "$BGPID" 2>/dev/null; BGPID=
+
+# 5b. One snapshot for a script (issue 7): flowtop -j -c 1 of every flow
+# against conntrack -L -o extended on the same table, 5 runs each,
+# interleaved; each run's wall time, CPU (user + system) and peak RSS from
+# wait4(), both printing to /dev/null.  Medians, with the range.
+python3 - "$NS" "$FT" <<'EOF'
+import os, statistics, subprocess, sys, time
+ns, ft = sys.argv[1], sys.argv[2]
+cmds = {"conntrack": ["conntrack", "-L", "-o", "extended"],
+        "flowtop": [ft, "-j", "-A", "-46TUDIS", "-n", "-G", "-c", "1",
+                    "--no-config"]}
+runs = {k: [] for k in cmds}
+null = open(os.devnull, "w")
+for _ in range(5):
+    for name, cmd in cmds.items():
+        t0 = time.monotonic()
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd,
+                             stdout=null, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        runs[name].append((time.monotonic() - t0, ru.ru_utime + ru.ru_stime,
+                           ru.ru_maxrss / 1024.0))
+def med(name, i):
+    v = [r[i] for r in runs[name]]
+    return statistics.median(v), min(v), max(v)
+for name in cmds:
+    w, c, m = med(name, 0), med(name, 1), med(name, 2)
+    print("snapshot (%s): wall %.2f s (%.2f-%.2f), cpu %.2f s (%.2f-%.2f), "
+          "rss %.1f MB" % (name, w[0], w[1], w[2], c[0], c[1], c[2], m[0]))
+fw, fc, fm = med("flowtop", 0)[0], med("flowtop", 1)[0], med("flowtop", 2)[0]
+cw, cc = med("conntrack", 0)[0], med("conntrack", 1)[0]
+print("snapshot: flowtop -j -c 1 = %.2fx conntrack -L's wall, %.2fx its CPU "
+      "(target <= 1.0x each), %.1f MB (target <= 30 MB)" %
+      (fw / cw, fc / cc, fm))
+EOF
 
 # 6. Enrichment (issue 3): 99,000 synthetic flows and 1,000 local TCP
 # connections of one process, a GeoIP city database for every remote
