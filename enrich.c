@@ -123,7 +123,8 @@ static void do_owner(struct pass_ctx *c, struct flow *f,
 	if (found > 0)
 		atomic_fetch_add(&c->e->owners_found, 1);
 	if (found < 0 && c->now - row->first_seen < retry_ns) {
-		c->unknown_local++;	/* ask again: after a refresh, or later */
+		/* ask again: after a refresh, or later */
+		c->unknown_local++;
 		return;
 	}
 	flow_set_owner(f, &o);

@@ -29,7 +29,7 @@
 struct flow_rate_clock {
 	_Atomic uint32_t gen;		/* odd while the writer changes it */
 	_Atomic uint32_t n_ck;		/* checkpoints made */
-	_Atomic uint64_t dump_t;	/* last measuring dump, CLOCK_MONOTONIC */
+	_Atomic uint64_t dump_t;	/* last measuring dump (monotonic) */
 	_Atomic uint64_t prev_t;	/* the one before it, 0 if none */
 	_Atomic uint64_t ck_t[FLOW_RATE_RING];	/* by checkpoint number */
 };

@@ -42,7 +42,7 @@ struct svc_src {
 	const char *path;
 	unsigned long line;
 	FILE *warn;
-	bool fallback;		/* netsniff-ng's dir: fills only unnamed ports */
+	bool fallback;		/* netsniff-ng's dir: only unnamed ports */
 };
 
 static struct svc_map svc_maps[SVC_NPROTO];

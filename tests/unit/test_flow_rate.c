@@ -179,7 +179,8 @@ static void test_burst(void)
 		if (s == 25) {
 			/* last 10 s: 15..25, of which 15..20 moved 50 kB */
 			CHECK(row.rate_orig == 0);
-			CHECK(row.rate_orig_10 > 2500 && row.rate_orig_10 < 7500);
+			CHECK(row.rate_orig_10 > 2500 &&
+			      row.rate_orig_10 < 7500);
 			/* last 25 s (younger than 40 s): 200 kB */
 			CHECK(within(row.rate_orig_40, 8000, 0.01));
 		}
@@ -187,7 +188,8 @@ static void test_burst(void)
 			CHECK(row.rate_orig_10 == 0);
 		if (s == 55) {
 			/* 15..55: 50 kB over 40 s, give or take a step */
-			CHECK(row.rate_orig_40 > 600 && row.rate_orig_40 < 1900);
+			CHECK(row.rate_orig_40 > 600 &&
+			      row.rate_orig_40 < 1900);
 		}
 		if (s == 61)
 			CHECK(row.rate_orig_40 == 0);
