@@ -16,12 +16,18 @@
 
 #define OB_LIT(b, s) ob_mem((b), (s), sizeof(s) - 1)
 
-static void kv_str(struct obuf *b, const char *k, const char *v)
+/* ,"k": before a value */
+static void key(struct obuf *b, const char *k)
 {
 	ob_chr(b, ',');
 	ob_chr(b, '"');
 	ob_str(b, k);
 	ob_mem(b, "\":", 2);
+}
+
+static void kv_str(struct obuf *b, const char *k, const char *v)
+{
+	key(b, k);
 	ob_json_str(b, v);
 }
 
@@ -40,28 +46,19 @@ static void ob_word(struct obuf *b, const char *s)
 
 static void kv_word(struct obuf *b, const char *k, const char *v)
 {
-	ob_chr(b, ',');
-	ob_chr(b, '"');
-	ob_str(b, k);
-	ob_mem(b, "\":", 2);
+	key(b, k);
 	ob_word(b, v);
 }
 
 static void kv_u64(struct obuf *b, const char *k, uint64_t v)
 {
-	ob_chr(b, ',');
-	ob_chr(b, '"');
-	ob_str(b, k);
-	ob_mem(b, "\":", 2);
+	key(b, k);
 	ob_u64(b, v);
 }
 
 static void kv_fix1(struct obuf *b, const char *k, double v)
 {
-	ob_chr(b, ',');
-	ob_chr(b, '"');
-	ob_str(b, k);
-	ob_mem(b, "\":", 2);
+	key(b, k);
 	ob_fix1(b, v);
 }
 
@@ -70,10 +67,8 @@ static void tuple(struct obuf *b, const char *k, const struct flow_rec *r,
 {
 	char a[64];
 
-	ob_chr(b, ',');
-	ob_chr(b, '"');
-	ob_str(b, k);
-	OB_LIT(b, "\":{\"src\":");
+	key(b, k);
+	OB_LIT(b, "{\"src\":");
 	ob_word(b, util_fmt_addr(a, sizeof(a), r->family, t->src.b));
 	OB_LIT(b, ",\"dst\":");
 	ob_word(b, util_fmt_addr(a, sizeof(a), r->family, t->dst.b));
@@ -89,10 +84,7 @@ static void tuple(struct obuf *b, const char *k, const struct flow_rec *r,
 
 static void geo(struct obuf *b, const char *k, const struct geo_info *g)
 {
-	ob_chr(b, ',');
-	ob_chr(b, '"');
-	ob_str(b, k);
-	ob_mem(b, "\":", 2);
+	key(b, k);
 	if (!g) {
 		OB_LIT(b, "null");
 		return;

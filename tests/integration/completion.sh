@@ -183,7 +183,7 @@ fi
 # ones (those of output_json_flow, counters and owner, and the keys of the
 # objects device and icmp) are items of its list.
 jnames() {	# the field names written by the C text on stdin
-	grep -oE '\\"[a-z0-9_]+\\":|(kv_str|kv_u64|kv_fix1|tuple|geo|name_of)\(b, "[a-z0-9_]+"' |
+	grep -oE '\\"[a-z0-9_]+\\":|(kv_str|kv_word|kv_u64|kv_fix1|tuple|geo|name_of)\(b, "[a-z0-9_]+"' |
 		sed -E 's/^\\"//; s/\\":$//; s/.*"([a-z0-9_]+)"$/\1/'
 }
 jfn() {		# the body of output_json.c's function $1
