@@ -423,8 +423,11 @@ int collector_dump_each(struct collector *c, collector_each_fn fn, void *arg)
 	struct each_ctx e = { .c = c, .fn = fn, .arg = arg };
 	int ret;
 
-	/* The reader thread receives while this one parses: two cores. */
-	if (!c->pipe.started && pipe_start(c))
+	/* The reader thread receives while this one parses: two cores.
+	 * A replay has no socket: its next snapshot answers. */
+	if (c->replay)
+		collector_replay_scan(c->replay);
+	else if (!c->pipe.started && pipe_start(c))
 		pipe_stop(c);
 	ret = request_dump(c, IPCTNL_MSG_CT_GET, each_cb, &e);
 	if (!ret)
