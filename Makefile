@@ -87,6 +87,10 @@ cross-check:
 		exit 1; }
 	@sh tests/cross.sh $(HOST)
 
+# The Debian package (debian/): the .deb lands in the parent directory.
+deb:
+	dpkg-buildpackage -us -uc -b
+
 bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
 	@sh tests/bench/run.sh $(O)
 
@@ -114,6 +118,7 @@ clean:
 distclean: clean
 	rm -f config.mk
 
-.PHONY: all unit unit-bins tools check check-sanitize cross-check bench \
+.PHONY: all unit unit-bins tools check check-sanitize cross-check deb \
+	bench \
 	install uninstall clean distclean
 .SECONDARY:
