@@ -91,6 +91,11 @@ cross-check:
 deb:
 	dpkg-buildpackage -us -uc -b
 
+# Build, lint, install, test (the integration tests) and purge the package
+# in a throwaway Debian 12 chroot: root, about 6 minutes.
+deb-check: $(TOOL_BINS)
+	@T_BUILD=$(O) bash tests/deb.sh
+
 bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
 	@sh tests/bench/run.sh $(O)
 
@@ -119,6 +124,6 @@ distclean: clean
 	rm -f config.mk
 
 .PHONY: all unit unit-bins tools check check-sanitize cross-check deb \
-	bench \
+	deb-check bench \
 	install uninstall clean distclean
 .SECONDARY:

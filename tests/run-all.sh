@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the build
 # tests (tests/build), the unit tests cross-built for arm64 and s390x
-# (tests/cross.sh), then the real-kernel and terminal tests (root).
+# (tests/cross.sh), then the real-kernel and terminal tests (root), and
+# with FLOWTOP_DEB_CHECK=1 the Debian package in a chroot (tests/deb.sh).
 # Prints one total line "all: N passed, N failed[, N skipped]" and fails
 # if anything failed.
 O=${1:-build}
@@ -58,6 +59,13 @@ else
 		step "$(basename "$t" .sh)" env T_BUILD="$O" T_PRIVATE_ROOT=1 \
 			"$log/src/$t"
 	done
+fi
+# The Debian package in a chroot: about 6 minutes, so only when asked.
+if [ "$FLOWTOP_DEB_CHECK" = 1 ]; then
+	step deb env T_BUILD="$O" tests/deb.sh
+else
+	echo "note: the Debian package test (tests/deb.sh, about 6 min, root)" \
+		"runs with FLOWTOP_DEB_CHECK=1 or make deb-check"
 fi
 echo "all: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
