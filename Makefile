@@ -83,8 +83,8 @@ check: flowtop $(UNIT_BINS) $(TOOL_BINS)
 # Cross-build for HOST (a GNU triplet: aarch64-linux-gnu, s390x-linux-gnu)
 # in build-HOST and run the unit tests there under qemu-user.
 cross-check:
-	@test -n "$(HOST)" || { echo "usage: make cross-check HOST=triplet" >&2; \
-		exit 1; }
+	@test -n "$(HOST)" || \
+		{ echo "usage: make cross-check HOST=triplet" >&2; exit 1; }
 	@sh tests/cross.sh $(HOST)
 
 # The Debian package (debian/): the .deb lands in the parent directory.

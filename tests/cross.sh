@@ -67,7 +67,7 @@ if ! "$HOST-pkg-config" --exists libmnl libnetfilter_conntrack ncursesw \
 	# .complete: the list it was made from (a new list makes a new one)
 	if [ "$(cat "$SR/.complete" 2>/dev/null)" != "$(echo $LIBS)" ]; then
 		command -v mmdebstrap >/dev/null 2>&1 ||
-			skip "no $arch libraries and no mmdebstrap to fetch them"
+			skip "no $arch libraries, no mmdebstrap to fetch them"
 		echo "$NAME: unpacking the $arch libraries into $SR"
 		rm -rf "$SR"
 		# shellcheck disable=SC2086
@@ -77,9 +77,9 @@ if ! "$HOST-pkg-config" --exists libmnl libnetfilter_conntrack ncursesw \
 			fail "mmdebstrap could not unpack the $arch libraries"
 		echo $LIBS >"$SR/.complete"
 	fi
+	pc=$SR/usr/lib/$HOST/pkgconfig:$SR/usr/share/pkgconfig
 	set -- "$@" CC="$HOST-gcc --sysroot=$SR" PKG_CONFIG=pkg-config \
-		PKG_CONFIG_SYSROOT_DIR="$SR" \
-		PKG_CONFIG_LIBDIR="$SR/usr/lib/$HOST/pkgconfig:$SR/usr/share/pkgconfig"
+		PKG_CONFIG_SYSROOT_DIR="$SR" PKG_CONFIG_LIBDIR="$pc"
 	# qemu looks for the loader and the libraries there first.
 	QEMU_LD_PREFIX=$SR
 	export QEMU_LD_PREFIX

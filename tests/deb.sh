@@ -99,7 +99,7 @@ no_trace() {	# what dpkg still knows of flowtop after a purge
 	inch dpkg-divert --list 2>/dev/null | grep ' by flowtop$'
 }
 
-# ---- 1. the chroot, the build dependencies --------------------------------
+# ---- 1. the chroot, the build dependencies -------------------------------
 echo "deb: making a Debian 12 chroot (mmdebstrap, $MIRROR)"
 t0=$SECONDS
 if ! mmdebstrap --quiet --mode=root --variant=buildd \
@@ -136,7 +136,7 @@ step "apt-get update in the chroot" apt-get update -q || t_done
 step "apt-get build-dep: Build-Depends install" \
 	sh -c "cd $SRC && apt-get build-dep -y -q ./" || t_done
 
-# ---- 2. the build -----------------------------------------------------------
+# ---- 2. the build --------------------------------------------------------
 t0=$SECONDS
 if inch runuser -u builder -- env HOME=/home/builder sh -c \
 	"cd $SRC && dpkg-buildpackage -us -uc -b" >"$T_TMP/build.log" 2>&1
@@ -165,10 +165,10 @@ esac
 grep -E '^(dpkg-deb|.*warning:)' "$T_TMP/build.log"
 [ -f "$CH/home/builder/$DEB" ] || fatal "no $DEB built"
 
-# ---- 3. lintian -------------------------------------------------------------
-inch runuser -u builder -- env HOME=/home/builder lintian --fail-on error,warning --display-info \
-	--show-overrides "/home/builder/flowtop_${VERSION}_$ARCH.changes" \
-	>"$T_TMP/lintian.log" 2>&1
+# ---- 3. lintian ----------------------------------------------------------
+inch runuser -u builder -- env HOME=/home/builder lintian \
+	--fail-on error,warning --display-info --show-overrides \
+	"/home/builder/flowtop_${VERSION}_$ARCH.changes" >"$T_TMP/lintian.log" 2>&1
 rc=$?
 sed 's/^/    lintian: /' "$T_TMP/lintian.log"
 if [ $rc -eq 0 ] && ! grep -qE '^[EW]: ' "$T_TMP/lintian.log"; then
@@ -187,7 +187,7 @@ for f in debian/*lintian-overrides debian/source/lintian-overrides; do
 	fi
 done
 
-# ---- 4. install ---------------------------------------------------------------
+# ---- 4. install ----------------------------------------------------------
 step "the tests' own needs (deps.sh --test-run)" \
 	sh -c "cd $SRC && sh deps.sh --test-run" || t_done
 snap "$T_TMP/before"
@@ -201,16 +201,17 @@ want=$(cd etc && ls ./*.conf | sed 's|^\./|/etc/flowtop/|')
 if [ "$(sort "$T_TMP/conffiles")" = "$(echo "$want" | sort)" ]; then
 	t_pass "conffiles: $(echo $want)"
 else
-	t_fail "conffiles are $(echo $(cat "$T_TMP/conffiles")), not $want"
+	t_fail "conffiles are $(tr '\n' ' ' <"$T_TMP/conffiles"), not $want"
 fi
 step "man -w flowtop finds the manual" man -w flowtop
 step "zsh's compinit finds _flowtop (vendor-completions)" zsh -f -c \
-	'autoload -U compinit; compinit -u -D; [[ $_comps[flowtop] == _flowtop ]]'
+	'autoload -U compinit; compinit -u -D
+	 [[ $_comps[flowtop] == _flowtop ]]'
 step "bash-completion loads flowtop's" bash -c \
 	'. /usr/share/bash-completion/bash_completion
 	 __load_completion flowtop && complete -p flowtop'
 
-# ---- 5. the integration tests against the installed flowtop ------------------
+# ---- 5. the integration tests against the installed flowtop --------------
 mkdir -p "$CH/root/flowtop"
 (cd "$CH$SRC" && tar -cf - --exclude=./debian --exclude=./build \
 	--exclude=./flowtop .) | tar -xf - -C "$CH/root/flowtop"
@@ -240,7 +241,7 @@ for t in tests/integration/*.sh; do
 done
 [ $nt -ge 5 ] || t_fail "only $nt integration tests run flowtop"
 
-# ---- 6. purge -------------------------------------------------------------------
+# ---- 6. purge ------------------------------------------------------------
 step "apt purge flowtop" apt-get purge -y -q flowtop
 snap "$T_TMP/after"
 same_files "purge leaves no file behind" "$T_TMP/before" "$T_TMP/after"
@@ -248,7 +249,7 @@ left=$(no_trace)
 [ -z "$left" ] && t_pass "no dpkg entry or diversion of flowtop left" ||
 	t_fail "dpkg still knows flowtop: $left"
 
-# ---- 7. netsniff-ng's flowtop -----------------------------------------------------
+# ---- 7. netsniff-ng's flowtop --------------------------------------------
 NFT=/usr/sbin/flowtop NMAN=/usr/share/man/man8/flowtop.8.gz
 sum() { inch md5sum "$1" 2>/dev/null | cut -d' ' -f1; }
 if ! inch apt-get install -y -q netsniff-ng >"$T_TMP/n.log" 2>&1; then
@@ -288,7 +289,7 @@ step "netsniff-ng installed after flowtop" \
 	t_fail "netsniff-ng installed after flowtop took $NFT"
 step "both purged" apt-get purge -y -q flowtop netsniff-ng
 left=$(no_trace)
-[ -z "$left" ] && [ -z "$(inch ls /usr/sbin/flowtop.netsniff-ng 2>/dev/null)" ] &&
+[ -z "$left" ] && ! inch test -e $NFT.netsniff-ng &&
 	t_pass "no diversion, no flowtop.netsniff-ng left" ||
 	t_fail "left after both purged: $left"
 t_done

@@ -41,12 +41,13 @@ for prefix in /usr/local /usr; do
 	t_pass "make install PREFIX=$prefix DESTDIR=..."
 	if ! command -v zsh >/dev/null; then
 		t_skip "no zsh: its completion path not checked"
-	elif [ "$(zsh_finds "$D")" = "_flowtop $prefix/share/zsh/$zdir/_flowtop" ]
-	then
+	elif [ "$(zsh_finds "$D")" = \
+	       "_flowtop $prefix/share/zsh/$zdir/_flowtop" ]; then
 		t_pass "zsh's compinit finds _flowtop under $prefix"
 	else
 		t_fail "zsh does not find _flowtop under $prefix:" \
-			"$(zsh_finds "$D")," "$(cd "$D" && find . -name _flowtop)"
+			"$(zsh_finds "$D")," \
+			"$(cd "$D" && find . -name _flowtop)"
 	fi
 	if [ ! -f /usr/share/bash-completion/bash_completion ]; then
 		t_skip "no bash-completion: its path not checked"

@@ -149,8 +149,9 @@ static inline int nl_rec_to_host(void *buf, size_t len,
 		if (kind == NL_REC_SOCK_DIAG && fixed) {
 			struct inet_diag_msg *m = (struct inet_diag_msg *)pl;
 
-			nl_rec_32(&m->id.idiag_if, 3);	/* if, cookie[2] */
-			nl_rec_32(&m->idiag_expires, 5); /* ... idiag_inode */
+			/* idiag_if, cookie[2]; idiag_expires ... inode */
+			nl_rec_32(&m->id.idiag_if, 3);
+			nl_rec_32(&m->idiag_expires, 5);
 		} else if (kind == NL_REC_RTM_ADDR && fixed) {
 			nl_rec_32(&((struct ifaddrmsg *)pl)->ifa_index, 1);
 		}
