@@ -83,13 +83,18 @@ struct collector {
 	/* Published counters (struct collector_stats, field by field). */
 	_Atomic uint64_t dumps, events, overruns, resyncs, parse_errors;
 	_Atomic uint64_t last_dump_ns, ct_count, ct_max, insert_failed, drop;
-	_Atomic uint64_t offloaded, offload_hw, offload_frozen;
-	_Atomic int last_error;
+	_Atomic uint64_t offloaded, offload_hw, offload_frozen, dump_entries;
+	_Atomic unsigned dump_requests;
+	_Atomic int last_error, ct_filter;
 
 	char *buf;
 	struct dump_pipe pipe;
 	struct collector_replay *replay;	/* a test's file, no sockets */
 	struct offload *ofl;
+	struct collector_scope scope;		/* collector thread only */
+	pthread_mutex_t scope_lock;		/* for the two below */
+	struct flow_scope scope_next;		/* as the UI last set it */
+	bool scope_new;
 	void (*on_scan)(void *);
 	void *on_scan_arg;
 };
@@ -144,20 +149,42 @@ int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
 	}
 }
 
-static int request(struct collector *c, uint16_t type, uint16_t flags,
-		   mnl_cb_t cb, void *data)
+/* Send the request built in c->buf and run cb over the answers. */
+static int ask(struct collector *c, struct nlmsghdr *nlh, mnl_cb_t cb,
+	       void *data)
 {
-	struct nlmsghdr *nlh;
-	uint32_t seq = ++c->seq;
+	uint32_t seq = nlh->nlmsg_seq;
 
-	nlh = collector_put_request(c->buf, type, flags | NLM_F_ACK, AF_UNSPEC,
-				    seq);
 	if (c->replay)
 		return collector_replay_request(c->replay, nlh, cb, data);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	return collector_recv_answers(c->req, c->buf, RECV_BUF, seq,
 				      c->req_portid, cb, data);
+}
+
+static int request(struct collector *c, uint16_t type, uint16_t flags,
+		   mnl_cb_t cb, void *data)
+{
+	return ask(c, collector_put_request(c->buf, type, flags | NLM_F_ACK,
+					    AF_UNSPEC, ++c->seq), cb, data);
+}
+
+/* Only entries of protocol proto: CTA_FILTER on the original tuple's
+ * protocol number (CTA_FILTER_F_CTA_PROTO_NUM, bit 3 in the kernel's
+ * nf_conntrack_netlink.c; the flags are host order). */
+static void put_proto_filter(struct nlmsghdr *nlh, uint8_t proto)
+{
+	struct nlattr *tup, *pr, *f;
+
+	tup = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	pr = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, proto);
+	mnl_attr_nest_end(nlh, pr);
+	mnl_attr_nest_end(nlh, tup);
+	f = mnl_attr_nest_start(nlh, CTA_FILTER);
+	mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, 1u << 3);
+	mnl_attr_nest_end(nlh, f);
 }
 
 /* The reader: one dump's answers into the ring, until its end. */
@@ -198,9 +225,11 @@ static void *pipe_main(void *arg)
 	return NULL;
 }
 
-/* A dump through the pipe: the reader receives, this thread runs cb. */
-static int request_dump(struct collector *c, uint16_t type, mnl_cb_t cb,
-			void *data)
+/* A dump of family (AF_UNSPEC: all), only of protocol proto unless
+ * proto < 0, through the pipe: the reader receives, this thread runs
+ * cb. */
+static int request_dump(struct collector *c, uint8_t family, int proto,
+			mnl_cb_t cb, void *data)
 {
 	struct dump_pipe *p = &c->pipe;
 	struct nlmsghdr *nlh;
@@ -210,10 +239,12 @@ static int request_dump(struct collector *c, uint16_t type, mnl_cb_t cb,
 	int ret, err = 0;
 	bool end = false;
 
+	nlh = collector_put_request(c->buf, IPCTNL_MSG_CT_GET,
+				    NLM_F_DUMP | NLM_F_ACK, family, seq);
+	if (proto >= 0)
+		put_proto_filter(nlh, (uint8_t)proto);
 	if (!p->started)
-		return request(c, type, NLM_F_DUMP, cb, data);
-	nlh = collector_put_request(c->buf, type, NLM_F_DUMP | NLM_F_ACK,
-				    AF_UNSPEC, seq);
+		return ask(c, nlh, cb, data);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	pthread_mutex_lock(&p->lock);
@@ -350,25 +381,59 @@ static int read_stats(struct collector *c)
 struct dump_ctx {
 	struct collector *c;
 	uint64_t now;
+	uint64_t entries;	/* the kernel sent, this scan */
+	int proto;		/* asked for with CTA_FILTER, -1: all */
+	bool other;		/* ... and another came: filter ignored */
 };
 
 static int dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *d = data;
+	struct collector_scope *s = &d->c->scope;
 	struct flow_rec rec;
 
 	if (collector_parse(nlh, &rec)) {
 		atomic_fetch_add(&d->c->parse_errors, 1);
 		return MNL_CB_OK;
 	}
+	d->entries++;
+	collector_scope_seen(s, &rec);
+	if (d->proto >= 0 && rec.l4proto != d->proto)
+		d->other = true;
+	/* Hidden: not worth a place in the table. */
+	if (!collector_scope_has(s, &rec))
+		return MNL_CB_OK;
 	offload_see(d->c->ofl, &rec, d->now);
 	if (flow_list_update(d->c->fl, &rec, d->now) < 0)
 		return MNL_CB_ERROR;
 	return MNL_CB_OK;
 }
 
-/* One full dump: every flow it shows is fresh, the others are closed;
- * flows closed before reap_before go. */
+/* collector_scope_scan() asks through this: one dump request. */
+static int dump_one(void *arg, uint8_t family, int proto)
+{
+	struct dump_ctx *d = arg;
+	int ret;
+
+	d->proto = proto;
+	d->other = false;
+	ret = request_dump(d->c, family, proto, dump_cb, d);
+	return !ret && d->other ? 1 : ret;
+}
+
+/* The shown part of the table as the UI last set it. */
+static void take_scope(struct collector *c)
+{
+	pthread_mutex_lock(&c->scope_lock);
+	if (c->scope_new)
+		collector_scope_set(&c->scope, &c->scope_next);
+	c->scope_new = false;
+	pthread_mutex_unlock(&c->scope_lock);
+}
+
+/* One scan (a dump of each family and protocol shown, see
+ * collector_scope.c): every flow it shows is fresh, the others are
+ * closed; flows closed before reap_before go. */
 static int dump(struct collector *c, uint64_t reap_before)
 {
 	struct dump_ctx d = { .c = c, .now = util_now_mono() };
@@ -376,12 +441,15 @@ static int dump(struct collector *c, uint64_t reap_before)
 	uint32_t scan;
 	int ret;
 
+	take_scope(c);
 	if (c->replay)
 		collector_replay_scan(c->replay);
 	scan = flow_list_begin_scan(c->fl);
 	offload_begin(c->ofl);
 
-	ret = request_dump(c, IPCTNL_MSG_CT_GET, dump_cb, &d);
+	ret = collector_scope_scan(&c->scope, dump_one, &d);
+	atomic_store(&c->dump_requests, c->scope.requests);
+	atomic_store(&c->ct_filter, c->scope.filter);
 	if (ret) {
 		/* A failed dump proves nothing about absent flows. */
 		flow_list_abort_scan(c->fl);
@@ -394,6 +462,7 @@ static int dump(struct collector *c, uint64_t reap_before)
 	atomic_store(&c->offloaded, os.flows);
 	atomic_store(&c->offload_hw, os.hw);
 	atomic_store(&c->offload_frozen, os.frozen);
+	atomic_store(&c->dump_entries, d.entries);
 	atomic_store(&c->last_dump_ns, util_now_mono() - d.now);
 	atomic_fetch_add(&c->dumps, 1);
 	read_stats(c);
@@ -404,6 +473,8 @@ struct each_ctx {
 	struct collector *c;
 	collector_each_fn fn;
 	void *arg;
+	int proto;		/* asked for with CTA_FILTER, -1: all */
+	bool other;		/* ... and another came: filter ignored */
 };
 
 static int each_cb(const struct nlmsghdr *nlh, void *data)
@@ -415,7 +486,23 @@ static int each_cb(const struct nlmsghdr *nlh, void *data)
 		atomic_fetch_add(&e->c->parse_errors, 1);
 		return MNL_CB_OK;
 	}
+	collector_scope_seen(&e->c->scope, &rec);
+	if (e->proto >= 0 && rec.l4proto != e->proto)
+		e->other = true;
+	if (!collector_scope_has(&e->c->scope, &rec))
+		return MNL_CB_OK;
 	return e->fn(&rec, e->arg) ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+static int each_one(void *arg, uint8_t family, int proto)
+{
+	struct each_ctx *e = arg;
+	int ret;
+
+	e->proto = proto;
+	e->other = false;
+	ret = request_dump(e->c, family, proto, each_cb, e);
+	return !ret && e->other ? 1 : ret;
 }
 
 int collector_dump_each(struct collector *c, collector_each_fn fn, void *arg)
@@ -423,13 +510,16 @@ int collector_dump_each(struct collector *c, collector_each_fn fn, void *arg)
 	struct each_ctx e = { .c = c, .fn = fn, .arg = arg };
 	int ret;
 
+	take_scope(c);
 	/* The reader thread receives while this one parses: two cores.
 	 * A replay has no socket: its next snapshot answers. */
 	if (c->replay)
 		collector_replay_scan(c->replay);
 	else if (!c->pipe.started && pipe_start(c))
 		pipe_stop(c);
-	ret = request_dump(c, IPCTNL_MSG_CT_GET, each_cb, &e);
+	ret = collector_scope_scan(&c->scope, each_one, &e);
+	atomic_store(&c->dump_requests, c->scope.requests);
+	atomic_store(&c->ct_filter, c->scope.filter);
 	if (!ret)
 		atomic_fetch_add(&c->dumps, 1);
 	return ret;
@@ -446,6 +536,13 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	atomic_fetch_add_explicit(&c->events, 1, memory_order_relaxed);
+	/* Every protocol's events come: learn what the kernel holds, keep
+	 * only what is shown. */
+	collector_scope_event(&c->scope, &rec,
+			      (nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE ?
+			      -1 : nlh->nlmsg_flags & NLM_F_CREATE ? 1 : 0);
+	if (!collector_scope_has(&c->scope, &rec))
+		return MNL_CB_OK;
 	if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
 		flow_list_close(c->fl, &rec, now);
 	else
@@ -527,6 +624,9 @@ int collector_open(struct collector **out, struct flow_list *fl,
 	c->fl = fl;
 	c->interval_ms = interval_ms ? interval_ms : 1000;
 	c->wake_fd = -1;
+	collector_scope_init(&c->scope);
+	c->scope_next = c->scope.want;
+	pthread_mutex_init(&c->scope_lock, NULL);
 	c->buf = malloc(RECV_BUF);
 	ret = offload_create(&c->ofl);
 	if (ret) {
@@ -603,8 +703,11 @@ static void *collector_main(void *arg)
 	while (!atomic_load(&c->stop)) {
 		now = util_now_mono();
 		if (now >= next || resync || atomic_exchange(&c->kick, false)) {
-			if (resync)
+			if (resync) {
 				atomic_fetch_add(&c->resyncs, 1);
+				/* NEW events of new protocols may be lost. */
+				collector_scope_forget(&c->scope);
+			}
 			resync = false;
 			/* Closed flows stay one interval, dimmed. */
 			dump(c, now - interval_ns(c) / 2);
@@ -660,6 +763,20 @@ void collector_on_scan(struct collector *c, void (*fn)(void *), void *arg)
 	c->on_scan_arg = arg;
 }
 
+void collector_set_scope(struct collector *c, const struct flow_scope *s)
+{
+	bool wider;
+
+	pthread_mutex_lock(&c->scope_lock);
+	wider = collector_scope_wider(&c->scope_next, s);
+	c->scope_next = *s;
+	c->scope_new = true;
+	pthread_mutex_unlock(&c->scope_lock);
+	/* Flows of a protocol just switched on come with a dump now. */
+	if (wider && c->started)
+		collector_kick(c);
+}
+
 void collector_kick(struct collector *c)
 {
 	atomic_store(&c->kick, true);
@@ -691,6 +808,7 @@ void collector_close(struct collector *c)
 		close(c->wake_fd);
 	collector_replay_close(c->replay);
 	offload_destroy(c->ofl);
+	pthread_mutex_destroy(&c->scope_lock);
 	free(c->buf);
 	free(c);
 }
@@ -716,4 +834,7 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 	st->offloaded = atomic_load(&c->offloaded);
 	st->offload_hw = atomic_load(&c->offload_hw);
 	st->offload_frozen = atomic_load(&c->offload_frozen);
+	st->dump_entries = atomic_load(&c->dump_entries);
+	st->dump_requests = atomic_load(&c->dump_requests);
+	st->ct_filter = atomic_load(&c->ct_filter);
 }

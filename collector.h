@@ -24,6 +24,17 @@ struct collector_stats {
 	uint64_t offloaded, offload_hw;	/* flows a flowtable forwards */
 	uint64_t offload_frozen;	/* of them, proven not counted: see
 					 * offload.h */
+	uint64_t dump_entries;		/* the kernel sent, last scan */
+	unsigned dump_requests;		/* dumps asked for, last scan */
+	int ct_filter;			/* COLLECTOR_CT_FILTER_* */
+};
+
+/* Whether the kernel filters dumps by protocol (CTA_FILTER). */
+enum {
+	COLLECTOR_CT_FILTER_UNUSED,	/* not asked yet */
+	COLLECTOR_CT_FILTER_WORKS,
+	COLLECTOR_CT_FILTER_IGNORED,	/* older than 5.8: sends all */
+	COLLECTOR_CT_FILTER_REFUSED,	/* EINVAL, EOPNOTSUPP */
 };
 
 struct collector;
@@ -38,6 +49,10 @@ int collector_start(struct collector *c);
  * collector_start): enrichment then looks at new flows when they come,
  * not on a timer of its own.  fn must not block. */
 void collector_on_scan(struct collector *c, void (*fn)(void *), void *arg);
+/* Only these flows are shown: ask the kernel for them only (any thread;
+ * at once when more are shown than before: a dump now).  All until
+ * called. */
+void collector_set_scope(struct collector *c, const struct flow_scope *s);
 /* Ask for a dump now (e.g. on a key), wakes the thread. */
 void collector_kick(struct collector *c);
 void collector_stop(struct collector *c);

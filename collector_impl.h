@@ -10,6 +10,8 @@
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 
+#include "flow_types.h"
+
 /* The parser runs on every entry of every dump (100,000 a second on a big
  * table), so attributes are read inline here rather than through libmnl's
  * helpers, a shared-library call each; the checks are libmnl's. */
@@ -82,6 +84,42 @@ static inline int attr_len_ok(const struct nlattr *a, size_t len)
 {
 	return ct_len(a) >= len;
 }
+
+/* collector_scope.c: which dumps a scan asks for (see there). */
+struct collector_scope {
+	struct flow_scope want;		/* what is shown */
+	uint64_t present[2][4];		/* IPv4, IPv6: protocols the kernel
+					 * holds, from dumps and events */
+	uint32_t count[2][256];		/* ... about how many entries each */
+	bool known[2];			/* present[] is complete */
+	int filter;			/* COLLECTOR_CT_FILTER_* */
+	unsigned requests;		/* dump requests of the last scan */
+};
+
+/* Dump family (AF_UNSPEC: both), only protocol proto (CTA_FILTER) unless
+ * proto < 0: 0, -errno, or 1 when the kernel ignored the filter. */
+typedef int (*collector_scope_dump_fn)(void *arg, uint8_t family,
+				       int proto);
+
+void collector_scope_init(struct collector_scope *s);
+void collector_scope_set(struct collector_scope *s,
+			 const struct flow_scope *want);
+/* Does w show flows that old did not? */
+bool collector_scope_wider(const struct flow_scope *old,
+			   const struct flow_scope *w);
+bool collector_scope_has(const struct collector_scope *s,
+			 const struct flow_rec *r);
+/* The kernel holds r's (family, protocol). */
+void collector_scope_seen(struct collector_scope *s,
+			  const struct flow_rec *r);
+/* An event: delta 1 a new entry, -1 a destroyed one, 0 an update. */
+void collector_scope_event(struct collector_scope *s,
+			   const struct flow_rec *r, int delta);
+/* Events were lost: what the kernel holds is not known now. */
+void collector_scope_forget(struct collector_scope *s);
+/* One scan's dumps; 0 or the first -errno. */
+int collector_scope_scan(struct collector_scope *s,
+			 collector_scope_dump_fn dump, void *arg);
 
 /* collector.c: a request's header (nfgenmsg too) in buf; the answers
  * to request seq on nl through cb, to the final ACK or NLMSG_DONE (0 or

@@ -4,6 +4,7 @@
 #ifndef FLOWTOP_FLOW_TYPES_H
 #define FLOWTOP_FLOW_TYPES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct geo_info;
@@ -50,6 +51,15 @@ struct flow_rec {
 	uint64_t orig_bytes, orig_pkts, repl_bytes, repl_pkts;
 	uint64_t ts_start, ts_stop;	/* CLOCK_REALTIME ns, 0 if unknown */
 	uint8_t labels[FLOW_LABEL_BYTES];
+};
+
+/* Which flows are shown, so that the collector asks the kernel for those
+ * only: the families, and every protocol or those whose bit is set (bit n
+ * of protos: IP protocol n). */
+struct flow_scope {
+	bool ipv4, ipv6;
+	bool all_protos;
+	uint64_t protos[4];
 };
 
 /* Owner of a local socket, as found by proc_lookup. */

@@ -378,6 +378,12 @@ static void report_stats(struct collector *col, struct enrich *en)
 {
 	struct collector_stats cs;
 	struct enrich_stats es = { 0 };
+	static const char *const filter[] = {
+		[COLLECTOR_CT_FILTER_UNUSED] = "unused",
+		[COLLECTOR_CT_FILTER_WORKS] = "works",
+		[COLLECTOR_CT_FILTER_IGNORED] = "ignored",
+		[COLLECTOR_CT_FILTER_REFUSED] = "refused",
+	};
 
 	if (!getenv("FLOWTOP_STATS"))
 		return;
@@ -385,10 +391,13 @@ static void report_stats(struct collector *col, struct enrich *en)
 	if (en)
 		enrich_get_stats(en, &es);
 	fprintf(stderr, "flowtop: stats: dumps %llu events %llu overruns %llu "
+		"dump_requests %u dump_entries %llu ct_filter %s "
 		"enrich_passes %llu proc_refreshes %llu proc_walks %lu "
 		"owners_found %llu geo_lookups %llu\n",
 		(unsigned long long)cs.dumps, (unsigned long long)cs.events,
-		(unsigned long long)cs.overruns,
+		(unsigned long long)cs.overruns, cs.dump_requests,
+		(unsigned long long)cs.dump_entries,
+		(unsigned)cs.ct_filter < 4 ? filter[cs.ct_filter] : "?",
 		(unsigned long long)es.passes,
 		(unsigned long long)es.refreshes, proc_lookup_walks(),
 		(unsigned long long)es.owners_found,
@@ -431,6 +440,7 @@ static void block_signals(bool block, sigset_t *old)
 
 int main(int argc, char **argv)
 {
+	struct flow_scope scope;
 	struct settings s = { .interval_ms = 1000, .count = 1 };
 	struct flow_list *fl = NULL;
 	struct collector *col = NULL;
@@ -541,6 +551,8 @@ int main(int argc, char **argv)
 	bo.rates_asked = s.rates_given || s.view.active_only ||
 			 (s.sort_given && s.view.sort == SORT_RATE) ||
 			 filter_uses_rate(filter);
+	/* The kernel is asked for the flows shown only. */
+	collector_set_scope(col, view_scope(&s.view, &scope));
 	block_signals(true, &oldmask);
 	eo.geoip = !s.view.no_geoip && n_geo > 0;
 	eo.procs = true;

@@ -136,7 +136,7 @@ void ui_fetch(struct ui *u)
 		u->scans = collector_scans(u->ctx->col);
 		ui_offload_news(u);
 	}
-	if (u->scans && !u->settled_mono)
+	if (u->scans && !u->settled_mono && u->scans >= u->settle_scan)
 		u->settled_mono = u->fetch_mono;
 	u->flows_all = flow_list_count(u->ctx->fl);
 	if (!h)

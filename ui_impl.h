@@ -115,6 +115,8 @@ struct ui {
 	struct ui_prefs prefs;
 	uint64_t fetch_mono, fetch_real;	/* when the window was read */
 	uint64_t settled_mono;	/* first read after the first full dump */
+	uint64_t settle_scan;	/* ... or after this scan (a protocol
+				 * shown again: its flows are not new) */
 	struct collector_stats st, st_prev;
 	uint64_t scans;
 

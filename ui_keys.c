@@ -9,6 +9,7 @@
 
 #include <curses.h>
 
+#include "collector.h"
 #include "lan.h"
 #include "ui_config.h"
 #include "ui_impl.h"
@@ -303,6 +304,8 @@ static unsigned ui_act_reverse(struct ui *u, int key)
 
 static unsigned ui_act_proto(struct ui *u, int key)
 {
+	struct flow_scope scope;
+
 	switch (key) {
 	case 'T':
 		u->o->protos ^= VIEW_TCP;
@@ -330,6 +333,13 @@ static unsigned ui_act_proto(struct ui *u, int key)
 		break;
 	default:
 		return 0;
+	}
+	/* The kernel is asked for what is shown only: tell the collector;
+	 * the flows the next dump brings were there before. */
+	if (u->ctx->col) {
+		collector_set_scope(u->ctx->col, view_scope(u->o, &scope));
+		u->settled_mono = 0;
+		u->settle_scan = collector_scans(u->ctx->col) + 1;
 	}
 	return UI_R_REFETCH;
 }

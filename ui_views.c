@@ -244,7 +244,9 @@ static void ui_draw_empty(struct ui *u)
 			u->attr[ST_NORMAL]);
 		return;
 	}
-	if (!u->flows_all) {
+	/* flowtop holds the flows shown only (collector_set_scope): the
+	 * kernel's count says whether the table is empty. */
+	if (!u->flows_all && !u->st.ct_count) {
 		ui_lines_at(u, y, no_ct, sizeof(no_ct) / sizeof(no_ct[0]),
 			    u->attr[ST_NORMAL]);
 		return;
@@ -264,7 +266,8 @@ static void ui_draw_empty(struct ui *u)
 		return;
 	}
 	ui_fmt(buf, sizeof(buf), "%s: none of the %zu flows in the table "
-		 "is shown.", ui_mode_name(u), u->flows_all);
+		 "is shown.", ui_mode_name(u), u->flows_all > u->st.ct_count ?
+		 u->flows_all : (size_t)u->st.ct_count);
 	ui_text(u, y, 1, buf, u->attr[ST_NORMAL]);
 	ui_text(u, y + 1, 1, "Protocols (T U D I S O), families (4 6), "
 		"active only (a) and loopback/DNS (l) decide",

@@ -46,6 +46,20 @@ unsigned view_proto_group(uint8_t l4proto)
 	return VIEW_OTHER;
 }
 
+struct flow_scope *view_scope(const struct view_opts *o,
+			      struct flow_scope *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->ipv4 = o->ipv4;
+	s->ipv6 = o->ipv6;
+	/* "Other" is every protocol but a few: no list to ask for. */
+	s->all_protos = o->protos & VIEW_OTHER;
+	for (unsigned p = 0; p < 256 && !s->all_protos; p++)
+		if (view_proto_group((uint8_t)p) & o->protos)
+			s->protos[p / 64] |= 1ull << (p % 64);
+	return s;
+}
+
 static bool is_loopback(uint8_t family, const union flow_addr *a)
 {
 	static const uint8_t v6_lo[16] = { [15] = 1 };

@@ -177,6 +177,10 @@ bool view_device(const struct flow_row *row, struct lan_device *d);
 
 /* The VIEW_* group of a protocol. */
 unsigned view_proto_group(uint8_t l4proto);
+/* The flows o can show at all (families, protocols): what the collector
+ * needs to ask the kernel for (collector_set_scope).  Returns s. */
+struct flow_scope *view_scope(const struct view_opts *o,
+			      struct flow_scope *s);
 /* Names for display. */
 const char *view_proto_name(uint8_t l4proto, uint8_t family);
 const char *view_state_name(const struct flow_rec *rec);

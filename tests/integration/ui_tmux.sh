@@ -333,7 +333,8 @@ tour() {
 		'none of the [0-9]+ flows'
 	key "$s" T
 	expect "$sz T again shows them" "$s" '198\.51\.100\.1:20000'
-	# Quick toggling never loses a flow: the collector keeps them all.
+	# Quick toggling never loses a flow: a protocol switched back on is
+	# dumped at once.
 	key "$s" U I S D T U I S D T U I S D T U I S D T
 	expect "$sz quick toggles: back as before" "$s" \
 		"$(hdr 'TCP udp dccp icmp sctp' 'IPv6 TCP +Flows')"
