@@ -268,3 +268,7 @@ fi
 # 7. The slow link (issue 10): bytes sent to the terminal per second when
 # nothing changes, at 80x24 and 200x50 (a namespace of its own).
 bash "$ROOT/tests/bench/term_bytes.sh" "$O"
+
+# 8. Ask the kernel for less (issue 10): -T on a table that is half UDP,
+# against a bare dump of the whole table in the same run.
+N=$N SECS=$SECS bash "$ROOT/tests/bench/filtered.sh" "$O"
