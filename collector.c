@@ -43,30 +43,6 @@
 #define RECV_BUF	(256 << 10)
 /* Events handled before we look at the clock and the wake fd again. */
 #define EVENT_BATCH	4096
-/* A dump is read by a second thread into a ring of buffers while this one
- * parses: the kernel fills at most 32 KiB per recvmsg() for a dump, and
- * its time to fill them is most of a dump's cost, so the two overlap (the
- * screen waits for the first dump).  It also costs less CPU than one
- * thread doing both: the kernel's walk of its table and ours of the flows
- * no longer evict each other from one core's cache. */
-#define PIPE_BUFS	12
-#define PIPE_BUF_LEN	(64 << 10)
-/* Wake the parser for this many buffers, not for each: a dump is ~800
- * buffers and each wake-up costs a context switch. */
-#define PIPE_BATCH	4
-
-struct dump_pipe {
-	pthread_t thread;
-	bool started;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	char *buf[PIPE_BUFS];
-	ssize_t len[PIPE_BUFS];		/* bytes, or -errno */
-	unsigned head, tail;		/* filled by the reader, used here */
-	bool reading, quit;
-	uint32_t seq;
-};
-
 struct collector {
 	struct flow_list *fl;
 	unsigned interval_ms;
@@ -88,7 +64,7 @@ struct collector {
 	_Atomic int last_error, ct_filter;
 
 	char *buf;
-	struct dump_pipe pipe;
+	struct collector_pipe pipe;
 	struct collector_replay *replay;	/* a test's file, no sockets */
 	struct offload *ofl;
 	struct collector_scope scope;		/* collector thread only */
@@ -187,142 +163,24 @@ static void put_proto_filter(struct nlmsghdr *nlh, uint8_t proto)
 	mnl_attr_nest_end(nlh, f);
 }
 
-/* The reader: one dump's answers into the ring, until its end. */
-static void *pipe_main(void *arg)
-{
-	struct collector *c = arg;
-	struct dump_pipe *p = &c->pipe;
-	unsigned slot;
-	ssize_t n;
-	int ret;
-
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (!p->quit && (!p->reading ||
-				    p->head - p->tail == PIPE_BUFS))
-			pthread_cond_wait(&p->cond, &p->lock);
-		if (p->quit)
-			break;
-		slot = p->head % PIPE_BUFS;
-		pthread_mutex_unlock(&p->lock);
-		do {
-			n = mnl_socket_recvfrom(c->req, p->buf[slot],
-						PIPE_BUF_LEN);
-		} while (n < 0 && errno == EINTR);
-		/* Only to find the end: NLMSG_DONE or an error. */
-		ret = n < 0 ? MNL_CB_ERROR :
-		      mnl_cb_run(p->buf[slot], n, p->seq, c->req_portid,
-				 NULL, NULL);
-		pthread_mutex_lock(&p->lock);
-		p->len[slot] = n < 0 ? -errno : n;
-		p->head++;
-		if (ret <= MNL_CB_STOP)
-			p->reading = false;
-		if (!p->reading || p->head - p->tail >= PIPE_BATCH)
-			pthread_cond_broadcast(&p->cond);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
 /* A dump of family (AF_UNSPEC: all), only of protocol proto unless
- * proto < 0, through the pipe: the reader receives, this thread runs
- * cb. */
+ * proto < 0, through the pipe when it runs: its reader receives, this
+ * thread runs cb. */
 static int request_dump(struct collector *c, uint8_t family, int proto,
 			mnl_cb_t cb, void *data)
 {
-	struct dump_pipe *p = &c->pipe;
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++c->seq;
-	unsigned slot;
-	ssize_t n;
-	int ret, err = 0;
-	bool end = false;
 
 	nlh = collector_put_request(c->buf, IPCTNL_MSG_CT_GET,
 				    NLM_F_DUMP | NLM_F_ACK, family, seq);
 	if (proto >= 0)
 		put_proto_filter(nlh, (uint8_t)proto);
-	if (!p->started)
+	if (!c->pipe.started)
 		return ask(c, nlh, cb, data);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	pthread_mutex_lock(&p->lock);
-	p->seq = seq;
-	p->head = p->tail = 0;
-	p->reading = true;
-	pthread_cond_broadcast(&p->cond);
-	for (;;) {
-		while (p->head - p->tail < PIPE_BATCH && p->reading)
-			pthread_cond_wait(&p->cond, &p->lock);
-		if (p->tail == p->head)
-			break;		/* the reader is done, all used */
-		slot = p->tail % PIPE_BUFS;
-		n = p->len[slot];
-		pthread_mutex_unlock(&p->lock);
-		/* After an error, the rest is still drained from the socket
-		 * (the reader does that), but not handed to cb. */
-		if (!end) {
-			if (n < 0) {
-				err = (int)n;
-				end = true;
-			} else {
-				ret = mnl_cb_run(p->buf[slot], n, seq,
-						 c->req_portid, cb, data);
-				if (ret < 0)
-					err = -errno ? -errno : -EIO;
-				end = ret <= MNL_CB_STOP;
-			}
-		}
-		pthread_mutex_lock(&p->lock);
-		p->tail++;
-		/* The reader waits only on a full ring. */
-		if (p->head - p->tail == PIPE_BUFS - 1)
-			pthread_cond_broadcast(&p->cond);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return err;
-}
-
-static int pipe_start(struct collector *c)
-{
-	struct dump_pipe *p = &c->pipe;
-	int ret;
-
-	for (int i = 0; i < PIPE_BUFS; i++) {
-		p->buf[i] = malloc(PIPE_BUF_LEN);
-		if (!p->buf[i])
-			return -ENOMEM;
-	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->cond, NULL);
-	ret = pthread_create(&p->thread, NULL, pipe_main, c);
-	if (ret)
-		return -ret;
-	/* Names that top -H and htop show. */
-	pthread_setname_np(p->thread, "ft-dumpread");
-	p->started = true;
-	return 0;
-}
-
-static void pipe_stop(struct collector *c)
-{
-	struct dump_pipe *p = &c->pipe;
-
-	if (p->started) {
-		pthread_mutex_lock(&p->lock);
-		p->quit = true;
-		pthread_cond_broadcast(&p->cond);
-		pthread_mutex_unlock(&p->lock);
-		pthread_join(p->thread, NULL);
-		pthread_mutex_destroy(&p->lock);
-		pthread_cond_destroy(&p->cond);
-		p->started = false;
-	}
-	for (int i = 0; i < PIPE_BUFS; i++) {
-		free(p->buf[i]);
-		p->buf[i] = NULL;
-	}
+	return collector_pipe_read(&c->pipe, seq, cb, data);
 }
 
 static int stats_global_cb(const struct nlmsghdr *nlh, void *data)
@@ -515,8 +373,9 @@ int collector_dump_each(struct collector *c, collector_each_fn fn, void *arg)
 	 * A replay has no socket: its next snapshot answers. */
 	if (c->replay)
 		collector_replay_scan(c->replay);
-	else if (!c->pipe.started && pipe_start(c))
-		pipe_stop(c);
+	else if (!c->pipe.started && collector_pipe_start(&c->pipe, c->req,
+							 c->req_portid))
+		collector_pipe_stop(&c->pipe);
 	ret = collector_scope_scan(&c->scope, each_one, &e);
 	atomic_store(&c->dump_requests, c->scope.requests);
 	atomic_store(&c->ct_filter, c->scope.filter);
@@ -735,10 +594,12 @@ static void *collector_main(void *arg)
 
 int collector_start(struct collector *c)
 {
-	int ret = c->replay ? 0 : pipe_start(c);
+	int ret = c->replay ? 0 : collector_pipe_start(&c->pipe, c->req,
+							c->req_portid);
 
 	if (ret) {
-		pipe_stop(c);	/* dumps are then read by this thread */
+		/* dumps are then read by this thread */
+		collector_pipe_stop(&c->pipe);
 	}
 	ret = pthread_create(&c->thread, NULL, collector_main, c);
 	if (ret)
@@ -791,7 +652,7 @@ void collector_stop(struct collector *c)
 	wake(c);
 	pthread_join(c->thread, NULL);
 	c->started = false;
-	pipe_stop(c);
+	collector_pipe_stop(&c->pipe);
 }
 
 void collector_close(struct collector *c)
@@ -799,7 +660,8 @@ void collector_close(struct collector *c)
 	if (!c)
 		return;
 	collector_stop(c);
-	pipe_stop(c);	/* started by collector_dump_each() alone */
+	/* Started by collector_dump_each() alone. */
+	collector_pipe_stop(&c->pipe);
 	if (c->req)
 		mnl_socket_close(c->req);
 	if (c->ev)

@@ -3,10 +3,12 @@
 #ifndef FLOWTOP_COLLECTOR_IMPL_H
 #define FLOWTOP_COLLECTOR_IMPL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 
@@ -84,6 +86,32 @@ static inline int attr_len_ok(const struct nlattr *a, size_t len)
 {
 	return ct_len(a) >= len;
 }
+
+/* collector_pipe.c: a dump's answers read on a thread of their own. */
+#define COLLECTOR_PIPE_BUFS	12
+
+struct collector_pipe {
+	pthread_t thread;
+	bool started;
+	struct mnl_socket *nl;
+	unsigned int portid;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *buf[COLLECTOR_PIPE_BUFS];
+	ssize_t len[COLLECTOR_PIPE_BUFS];	/* bytes, or -errno */
+	unsigned head, tail;		/* filled by the reader, used here */
+	bool reading, quit;
+	uint32_t seq;
+};
+
+/* Start the reader on nl; on failure stop frees what start took. */
+int collector_pipe_start(struct collector_pipe *p, struct mnl_socket *nl,
+			 unsigned int portid);
+void collector_pipe_stop(struct collector_pipe *p);
+/* The answers to request seq (sent on nl) through cb, as they come:
+ * 0 or -errno. */
+int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
+			void *data);
 
 /* collector_scope.c: which dumps a scan asks for (see there). */
 struct collector_scope {
