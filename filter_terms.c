@@ -114,27 +114,6 @@
 #include "lan.h"
 #include "services.h"
 
-/*
- * Conntrack state names, indexed by the kernel's state number for the
- * protocol (enum tcp_conntrack in linux/netfilter/nf_conntrack_tcp.h, enum
- * sctp_conntrack, enum dccp_state in libnetfilter_conntrack_dccp.h), spelt
- * as conntrack(8) prints them.  Self-contained so that it can move to a
- * shared module.
- */
-static const char *const filter_tcp_states[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
-};
-static const char *const filter_sctp_states[] = {
-	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
-	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
-	"HEARTBEAT_SENT", "HEARTBEAT_ACKED",
-};
-static const char *const filter_dccp_states[] = {
-	"NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
-	"CLOSING", "TIMEWAIT",
-};
-
 /* The node for the address, network or name in p->val on ends. */
 static int64_t filter_host_value(struct parser *p, uint8_t ends,
 				 bool net_only)
@@ -394,11 +373,11 @@ static int64_t filter_term_geo(struct parser *p, const struct tok *kw,
 
 /* Bit n set where names[n] matches the lower-case pattern (filter_glob
  * folds the case of the names). */
-static uint32_t filter_state_mask(const char *const *names, size_t count,
-				  const char *pat)
+static uint32_t filter_state_mask(uint8_t l4proto, const char *pat)
 {
+	size_t i, count;
+	const char *const *names = l4proto_states(l4proto, &count);
 	uint32_t mask = 0;
-	size_t i;
 
 	for (i = 0; i < count && i < 32; i++)
 		if (filter_glob(pat, names[i]))
@@ -424,12 +403,9 @@ static int64_t filter_term_state(struct parser *p, const struct tok *kw,
 	pat[i] = '\0';
 	/* A value too long for pat[] names no state: the masks stay empty. */
 	if (!p->val[i]) {
-		n.u.state.tcp = filter_state_mask(filter_tcp_states,
-				ARRAY_SIZE(filter_tcp_states), pat);
-		n.u.state.sctp = filter_state_mask(filter_sctp_states,
-				ARRAY_SIZE(filter_sctp_states), pat);
-		n.u.state.dccp = filter_state_mask(filter_dccp_states,
-				ARRAY_SIZE(filter_dccp_states), pat);
+		n.u.state.tcp = filter_state_mask(IPPROTO_TCP, pat);
+		n.u.state.sctp = filter_state_mask(IPPROTO_SCTP, pat);
+		n.u.state.dccp = filter_state_mask(IPPROTO_DCCP, pat);
 		/* Old conntrack printed SYN_SENT2 as LISTEN. */
 		if (filter_glob(pat, "LISTEN"))
 			n.u.state.tcp |= 1u << 9;

@@ -63,6 +63,49 @@ static const char *const l4proto_numbers[256] = {
 	L4_N(253), L4_N(254), L4_N(255),
 };
 
+/* enum tcp_conntrack, sctp_conntrack and ct_dccp_states of the kernel's
+ * uapi headers. */
+static const char *const l4proto_tcp_states[] = {
+	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
+};
+static const char *const l4proto_sctp_states[] = {
+	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
+	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
+	"HEARTBEAT_SENT", "HEARTBEAT_ACKED",
+};
+static const char *const l4proto_dccp_states[] = {
+	"NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
+	"CLOSING", "TIMEWAIT", "IGNORE", "INVALID",
+};
+
+const char *const *l4proto_states(uint8_t l4proto, size_t *n)
+{
+	switch (l4proto) {
+	case IPPROTO_TCP:
+		*n = ARRAY_SIZE(l4proto_tcp_states);
+		return l4proto_tcp_states;
+	case IPPROTO_SCTP:
+		*n = ARRAY_SIZE(l4proto_sctp_states);
+		return l4proto_sctp_states;
+	case IPPROTO_DCCP:
+		*n = ARRAY_SIZE(l4proto_dccp_states);
+		return l4proto_dccp_states;
+	}
+	*n = 0;
+	return NULL;
+}
+
+const char *l4proto_state_name(uint8_t l4proto, uint8_t state)
+{
+	size_t n;
+	const char *const *tab = l4proto_states(l4proto, &n);
+
+	if (!tab)
+		return NULL;
+	return state < n ? tab[state] : "?";
+}
+
 enum l4proto_ids l4proto_ids(uint8_t l4proto)
 {
 	switch (l4proto) {

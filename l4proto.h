@@ -3,6 +3,7 @@
 #ifndef FLOWTOP_L4PROTO_H
 #define FLOWTOP_L4PROTO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* What the kernel keys a protocol's flows on beyond the addresses, and so
@@ -15,6 +16,13 @@ enum l4proto_ids {
 };
 
 enum l4proto_ids l4proto_ids(uint8_t l4proto);
+
+/* conntrack's state names of TCP, SCTP and DCCP as conntrack(8) prints
+ * them, indexed by the kernel's state number; *n of them.  NULL (and 0)
+ * for protocols without a state machine. */
+const char *const *l4proto_states(uint8_t l4proto, size_t *n);
+/* One of them, "?" for a number the table lacks, NULL without states. */
+const char *l4proto_state_name(uint8_t l4proto, uint8_t state);
 
 /* "tcp", "gre", "esp", ...; "ip-proto-N" (as tcpdump) for the rest. */
 const char *l4proto_name(uint8_t l4proto);

@@ -590,24 +590,6 @@ const char *view_proto_name(uint8_t l4proto, uint8_t family)
 	return l4proto_name(l4proto);
 }
 
-/* As conntrack(8) prints them (enum tcp_conntrack, sctp_conntrack,
- * ct_dccp_states in the kernel's uapi headers). */
-static const char *const tcp_states[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
-};
-static const char *const sctp_states[] = {
-	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
-	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
-	"HEARTBEAT_SENT", "HEARTBEAT_ACKED",
-};
-static const char *const dccp_states[] = {
-	"NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
-	"CLOSING", "TIMEWAIT", "IGNORE", "INVALID",
-};
-
-#define NAME_AT(tab, i) ((i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : "?")
-
 static const char *icmp_name(uint8_t family, uint8_t type)
 {
 	if (family == AF_INET) {
@@ -666,11 +648,9 @@ const char *view_state_name(const struct flow_rec *r)
 
 	switch (r->l4proto) {
 	case IPPROTO_TCP:
-		return NAME_AT(tcp_states, r->state);
 	case IPPROTO_SCTP:
-		return NAME_AT(sctp_states, r->state);
 	case IPPROTO_DCCP:
-		return NAME_AT(dccp_states, r->state);
+		return l4proto_state_name(r->l4proto, r->state);
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
 		n = icmp_name(r->family, r->icmp_type);

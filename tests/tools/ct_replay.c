@@ -54,6 +54,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include "collector_replay.h"
+#include "l4proto.h"
 
 #define MSG_MAX		4096
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -77,20 +78,6 @@ struct entry {
 	bool have_id, have_zone;
 };
 
-static const char *const tcp_states[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-	"CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE", "SYN_SENT2",
-};
-static const char *const sctp_states[] = {
-	"NONE", "CLOSED", "COOKIE_WAIT", "COOKIE_ECHOED", "ESTABLISHED",
-	"SHUTDOWN_SENT", "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
-	"HEARTBEAT_SENT", "HEARTBEAT_ACKED",
-};
-static const char *const dccp_states[] = {
-	"NONE", "REQUEST", "RESPOND", "PARTOPEN", "OPEN", "CLOSEREQ",
-	"CLOSING", "TIMEWAIT",
-};
-
 static const char *script;
 static unsigned lineno;
 
@@ -103,26 +90,10 @@ static void die(const char *what, const char *arg)
 
 static int state_of(uint8_t proto, const char *name)
 {
-	const char *const *tab;
 	size_t n, i;
+	const char *const *tab = l4proto_states(proto, &n);
 
-	switch (proto) {
-	case IPPROTO_TCP:
-		tab = tcp_states;
-		n = ARRAY_SIZE(tcp_states);
-		break;
-	case IPPROTO_SCTP:
-		tab = sctp_states;
-		n = ARRAY_SIZE(sctp_states);
-		break;
-	case IPPROTO_DCCP:
-		tab = dccp_states;
-		n = ARRAY_SIZE(dccp_states);
-		break;
-	default:
-		return -1;
-	}
-	for (i = 0; i < n; i++)
+	for (i = 0; tab && i < n; i++)
 		if (!strcmp(name, tab[i]))
 			return (int)i;
 	return -1;

@@ -47,6 +47,18 @@ static void test_names(void)
 	CHECK(l4proto_parse("") == -1);
 	CHECK(l4proto_parse("bogus") == -1);
 
+	{
+		size_t n;
+
+		CHECK(l4proto_states(IPPROTO_TCP, &n) && n == 10);
+		CHECK(l4proto_states(IPPROTO_UDP, &n) == NULL && n == 0);
+		CHECK_STR(l4proto_state_name(IPPROTO_TCP, 3), "ESTABLISHED");
+		CHECK_STR(l4proto_state_name(IPPROTO_SCTP, 9),
+			  "HEARTBEAT_ACKED");
+		CHECK_STR(l4proto_state_name(IPPROTO_DCCP, 4), "OPEN");
+		CHECK_STR(l4proto_state_name(IPPROTO_TCP, 10), "?");
+		CHECK(l4proto_state_name(IPPROTO_GRE, 0) == NULL);
+	}
 	CHECK(l4proto_ids(IPPROTO_TCP) == L4_IDS_PORTS);
 	CHECK(l4proto_ids(IPPROTO_DCCP) == L4_IDS_PORTS);
 	CHECK(l4proto_ids(IPPROTO_GRE) == L4_IDS_KEYS);
