@@ -342,7 +342,8 @@ static const char *find_confdir(char *buf, size_t len)
 	return FLOWTOP_CONFDIR;
 }
 
-/* A batch run's reader has no status line: say on stderr what was lost. */
+/* A batch run's reader has no status line: say on stderr, once, what
+ * was lost and what the screen says in its header. */
 static void report_losses(struct collector *col)
 {
 	struct collector_stats st;
@@ -356,14 +357,6 @@ static void report_losses(struct collector *col)
 	if (st.parse_errors)
 		fprintf(stderr, "flowtop: %llu conntrack messages could not "
 			"be read\n", (unsigned long long)st.parse_errors);
-}
-
-/* Said once, at the end: the screen says it in its header. */
-static void report_offload(struct collector *col)
-{
-	struct collector_stats st;
-
-	collector_get_stats(col, &st);
 	if (st.offload_frozen)
 		fprintf(stderr, "flowtop: the counters of offloaded flows are "
 			"frozen: %llu stayed offloaded past the flowtable's "
@@ -581,7 +574,6 @@ int main(int argc, char **argv)
 		s.view.hide_closed = true;
 		status = batch_run(&bo, fl, col, en);
 		report_losses(col);
-		report_offload(col);
 	} else {
 		struct ui_ctx ui = {
 			.fl = fl, .col = col, .opts = &s.view,
