@@ -37,33 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM HUP
 
-if [ "$(id -u)" != 0 ]; then
-	echo "filtered: needs root (network namespace, conntrack)" >&2
-	exit 1
-fi
-for t in "$FT" "$CT" "$BARE"; do
-	[ -x "$t" ] || { echo "filtered: $t missing: make first" >&2; exit 1; }
-done
-ip netns add "$NS" || exit 1
-ip -n "$NS" link set lo up
-ip netns exec "$NS" nft -f - <<'EOF'
-table inet ft {
-	chain out {
-		type filter hook output priority 0;
-		ct state new,established accept
-	}
-}
-EOF
-nsx() { ip netns exec "$NS" "$@"; }
-cpu_of() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
-		awk '{ t += $1 } END { printf "%.6f\n", t / 1e9 }'
-}
-calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
-bare_median() {
-	nsx "$BARE" -n 7 | awk '/^median/ { for (i = 1; i <= NF; i++)
-		if ($i ~ /^cpu_ms=/) { sub("cpu_ms=", "", $i); print $i } }'
-}
+. "$ROOT/tests/bench/lib.sh"
+bench_need filtered "$FT" "$CT" "$BARE"
+bench_ns || exit 1
 
 half=$((N / 2))
 nsx "$CT" add --proto tcp --family 4 --count "$half" >/dev/null || exit 1

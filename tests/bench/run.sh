@@ -37,35 +37,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM HUP
 
-if [ "$(id -u)" != 0 ]; then
-	echo "bench: needs root (network namespace, conntrack)" >&2
-	exit 1
-fi
-for t in "$FT" "$CT" "$BARE"; do
-	[ -x "$t" ] || { echo "bench: $t missing: make first" >&2; exit 1; }
-done
-
-ip netns add "$NS" || exit 1
-ip -n "$NS" link set lo up
-ip netns exec "$NS" nft -f - <<'EOF'
-table inet ft {
-	chain out {
-		type filter hook output priority 0;
-		ct state new,established accept
-	}
-}
-EOF
-nsx() { ip netns exec "$NS" "$@"; }
-
-# CPU seconds of a process: the scheduler's exact run time (ns) of each
-# of its threads, from /proc/PID/task/*/schedstat (clock ticks in
-# /proc/PID/stat are too coarse for a 10 s window).
-cpu_of() {
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
-		awk '{ t += $1 } END { printf "%.6f\n", t / 1e9 }'
-}
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+. "$ROOT/tests/bench/lib.sh"
+bench_need bench "$FT" "$CT" "$BARE"
+bench_ns || exit 1
 
 echo "bench: $N TCP entries in a fresh namespace"
 t0=$(date +%s.%N)
@@ -75,10 +49,6 @@ echo "  made in $(calc "$(date +%s.%N) - $t0" 2) s"
 # 1. The baseline: one bare dump.  Its cost moves by +-10% between runs
 # on a shared machine, so it is measured before flowtop starts and again
 # after the screen run (the median of 7 each); the mean is the baseline.
-bare_median() {
-	nsx "$BARE" -n 7 | awk '/^median/ { for (i = 1; i <= NF; i++)
-		if ($i ~ /^cpu_ms=/) { sub("cpu_ms=", "", $i); print $i } }'
-}
 bare1=$(bare_median)
 echo "bare dump: cpu ${bare1} ms per dump (median of 7, before flowtop)"
 

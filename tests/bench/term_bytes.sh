@@ -33,23 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM HUP
 
-if [ "$(id -u)" != 0 ]; then
-	echo "term_bytes: needs root (network namespace, conntrack)" >&2
-	exit 1
-fi
-for t in "$FT" "$CT"; do
-	[ -x "$t" ] || { echo "term_bytes: $t missing: make first" >&2; exit 1; }
-done
-ip netns add "$NS" || exit 1
-ip -n "$NS" link set lo up
-ip netns exec "$NS" nft -f - <<'EOF'
-table inet ft {
-	chain out {
-		type filter hook output priority 0;
-		ct state new,established accept
-	}
-}
-EOF
+. "$ROOT/tests/bench/lib.sh"
+bench_need term_bytes "$FT" "$CT"
+bench_ns || exit 1
 ip netns exec "$NS" "$CT" add --proto tcp --family 4 --count "$FLOWS" \
 	>/dev/null || exit 1
 
