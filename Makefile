@@ -1,7 +1,12 @@
 # flowtop Makefile: ./configure writes config.mk, then make.
 # CONFIG names another configuration (make cross-check uses one per host).
 CONFIG ?= config.mk
+# Cleaning needs no configuration (dh_auto_clean runs make distclean).
+ifeq ($(MAKECMDGOALS),)
 -include $(CONFIG)
+else ifneq ($(filter-out clean distclean,$(MAKECMDGOALS)),)
+-include $(CONFIG)
+endif
 
 VERSION = 0.1.0
 O ?= build
