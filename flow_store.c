@@ -177,17 +177,25 @@ static inline uint64_t mix64(uint64_t h)
 	return h;
 }
 
+/* The kernel's id is itself a hash of the entry; the tuple is folded in
+ * with multiplies (one mix at the end), so that ids of 0 or in sequence
+ * (tests, old kernels) still spread. */
 static uint64_t ident_hash(uint32_t id, uint16_t zone, uint8_t family,
 			   uint8_t l4proto, const union flow_addr *s,
 			   const union flow_addr *d, uint16_t sport,
 			   uint16_t dport)
 {
-	uint64_t h = ((uint64_t)id << 32) ^ ((uint64_t)zone << 16) ^
-		     ((uint64_t)family << 8) ^ l4proto;
+	static const uint64_t k[4] = { 0x9e3779b97f4a7c15ull,
+				       0xc2b2ae3d27d4eb4full,
+				       0x165667b19e3779f9ull,
+				       0xd6e8feb86659fd93ull };
+	uint64_t h = ((uint64_t)id << 32 | (uint32_t)sport << 16 | dport) ^
+		     ((uint64_t)zone << 16 | (uint64_t)family << 8 | l4proto) *
+		     k[3];
 
 	for (int i = 0; i < 4; i++)
-		h = mix64(h ^ (((uint64_t)s->w[i] << 32) | d->w[i]));
-	return mix64(h ^ ((uint64_t)sport << 16) ^ dport);
+		h += (((uint64_t)s->w[i] << 32) | d->w[i]) * k[i];
+	return mix64(h);
 }
 
 static void rec_ports(const struct flow_rec *r, uint16_t *sport,
