@@ -13,7 +13,8 @@
 #include "flow_list.h"
 #include "flow_rate.h"
 
-/* flow.flags: FLOW_RATE_F_* below 0x40, and: */
+/* flow.flags: FLOW_RATE_F_* below 0x20, and: */
+#define FLOW_F_MARK	0x20u	/* its mark is not 0 (line 2 stays cold) */
 #define FLOW_F_DESTROYED 0x40u	/* closed by a DESTROY event: a dump
 				 * that began before it cannot reopen it */
 #define FLOW_F_EVENT	0x80u	/* made by an event: its first counters
@@ -26,8 +27,8 @@ struct owner_box {
 
 /* 192 bytes, laid out by cache line, since a dump touches every flow once
  * and a miss costs more than the work: line 0 is what a lookup compares
- * and what the end of a scan reads, lines 0 and 1 what every dump writes,
- * line 2 what only the screen reads.  262,144 of them (a full table on a
+ * and what the end of a scan reads, lines 0 and 1 what every dump writes
+ * and what a re-sort reads, line 2 what only a row on the screen needs.  262,144 of them (a full table on a
  * small router) take 48 MiB.  ICMP keeps its id, type and code where the
  * ports go (as the kernel's tuple does); GeoIP answers are numbers
  * (store_geo_at), four bytes each. */
@@ -49,19 +50,18 @@ struct flow {
 	uint8_t flags;			/* writer only: FLOW_F_*, rate bits */
 	uint8_t spare;
 
-	/* line 1: counters and rates, refreshed by every dump */
+	/* line 1: counters and rates, refreshed by every dump; the start */
 	_Atomic uint64_t orig_bytes, orig_pkts, repl_bytes, repl_pkts;
 	struct flow_rate_cell rates;
-	_Atomic uint32_t mark;
-	_Atomic uint32_t geo_src;
+	_Atomic uint64_t start;		/* flow_row.start */
 
-	/* line 2: the reply tuple, what enrichment found, times */
+	/* line 2: the reply tuple, what enrichment found, first seen */
 	union flow_addr rsrc, rdst;
 	uint16_t rsport, rdport;
-	_Atomic uint32_t geo_dst;
+	_Atomic uint32_t mark;
+	_Atomic uint32_t geo_src, geo_dst;
 	_Atomic(struct owner_box *) owner;
 	uint64_t first_seen;
-	_Atomic uint64_t ts_start;
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct flow) == 192, "a flow is three cache lines");
@@ -115,6 +115,8 @@ struct flow_list {
 	_Atomic size_t count, closed;
 	_Atomic uint64_t inserts;	/* flows added since start */
 	_Atomic uint64_t last_now;	/* the writer's latest time */
+	_Atomic uint64_t changes;	/* flows added, closed or removed */
+	uint64_t real_off;	/* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	uint32_t scan;
 	bool in_scan;
 	bool fill;		/* this scan fills an empty table */

@@ -25,6 +25,7 @@
 #include "flow_impl.h"
 #include "flow_list.h"
 #include "flow_rate.h"
+#include "util.h"
 
 /* How far ahead in the previous dump's order to prefetch. */
 #define PREFETCH_AHEAD	8
@@ -47,6 +48,16 @@ int flow_list_create(struct flow_list **out)
 	flow_rate_clock_init(&fl->clock);
 	*out = fl;
 	return 0;
+}
+
+static void note_change(struct flow_list *fl)
+{
+	atomic_fetch_add_explicit(&fl->changes, 1, memory_order_relaxed);
+}
+
+static void set_real_off(struct flow_list *fl)
+{
+	fl->real_off = util_now_real() - util_now_mono();
 }
 
 static void note_now(struct flow_list *fl, uint64_t now)
@@ -75,6 +86,7 @@ static void flow_remove(struct flow_list *fl, struct flow *f)
 		atomic_fetch_sub_explicit(&fl->closed, 1,
 					  memory_order_relaxed);
 	atomic_fetch_sub_explicit(&fl->count, 1, memory_order_relaxed);
+	note_change(fl);
 	store_retire(fl, f);
 }
 
@@ -160,6 +172,7 @@ static void mark_closed(struct flow_list *fl, struct flow *f, uint64_t now)
 
 	atomic_store_explicit(&f->closed, ms, memory_order_relaxed);
 	atomic_fetch_add_explicit(&fl->closed, 1, memory_order_relaxed);
+	note_change(fl);
 	closed_push(fl, store_no(f), ms);
 }
 
@@ -168,6 +181,7 @@ static void reopen(struct flow_list *fl, struct flow *f)
 	/* Its place in the queue is left behind, and skipped there. */
 	atomic_store_explicit(&f->closed, 0, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&fl->closed, 1, memory_order_relaxed);
+	note_change(fl);
 }
 
 /* Remove the flows closed at or before `before`, oldest first.  The
@@ -209,7 +223,7 @@ size_t flow_list_reap(struct flow_list *fl, uint64_t before)
  * first bytes before we looked, at a time we do not know: those are not
  * counted.  A kicked dump right after another takes no counters. */
 static void update_counters(struct flow_list *fl, struct flow *f,
-			    const struct flow_rec *r)
+			    const struct flow_rec *r, bool dump)
 {
 	uint64_t ob = atomic_load_explicit(&f->orig_bytes, memory_order_relaxed);
 	uint64_t rb = atomic_load_explicit(&f->repl_bytes, memory_order_relaxed);
@@ -217,7 +231,7 @@ static void update_counters(struct flow_list *fl, struct flow *f,
 		       FLOW_HAVE_COUNTERS);
 	uint64_t moved[2] = { 0, 0 };
 
-	if (fl->in_scan && !fl->measuring && !first)
+	if (dump && !fl->measuring && !first)
 		return;
 	if (!first || (f->flags & FLOW_F_EVENT)) {
 		/* Counters only grow; a smaller value means the identity
@@ -225,11 +239,11 @@ static void update_counters(struct flow_list *fl, struct flow *f,
 		moved[0] = r->orig_bytes >= ob ? r->orig_bytes - ob : 0;
 		moved[1] = r->repl_bytes >= rb ? r->repl_bytes - rb : 0;
 	}
-	if (fl->in_scan && fl->measuring && !moved[0] && !moved[1])
+	if (dump && fl->measuring && !moved[0] && !moved[1])
 		flow_rate_idle(&f->rates, &f->rate_seq, &f->flags, &fl->clock);
-	else if (moved[0] || moved[1] || (fl->in_scan && fl->measuring))
+	else if (moved[0] || moved[1] || (dump && fl->measuring))
 		flow_rate_add(&f->rates, &f->rate_seq, &f->flags, &fl->clock,
-			      moved, fl->in_scan && fl->measuring);
+			      moved, dump && fl->measuring);
 	/* An idle flow is not touched beyond this cache line: most of a
 	 * big table is idle. */
 	if (r->orig_bytes != ob)
@@ -245,7 +259,7 @@ static void update_counters(struct flow_list *fl, struct flow *f,
 }
 
 static void store_mutable(struct flow_list *fl, struct flow *f,
-			  const struct flow_rec *r)
+			  const struct flow_rec *r, bool dump)
 {
 	uint8_t have = atomic_load_explicit(&f->have, memory_order_relaxed);
 
@@ -253,18 +267,25 @@ static void store_mutable(struct flow_list *fl, struct flow *f,
 	if (r->have & FLOW_HAVE_STATE)
 		atomic_store_explicit(&f->state, r->state,
 				      memory_order_relaxed);
-	if ((r->have & FLOW_HAVE_MARK) &&
-	    atomic_load_explicit(&f->mark, memory_order_relaxed) != r->mark)
-		atomic_store_explicit(&f->mark, r->mark, memory_order_relaxed);
+	/* Dumps send every mark, mostly 0: a flag on line 0 spares the
+	 * cold line 2. */
+	if ((r->have & FLOW_HAVE_MARK) && (r->mark || (f->flags & FLOW_F_MARK))) {
+		if (LD(f->mark) != r->mark)
+			atomic_store_explicit(&f->mark, r->mark,
+					      memory_order_relaxed);
+		f->flags = (uint8_t)(r->mark ? f->flags | FLOW_F_MARK :
+				     f->flags & ~FLOW_F_MARK);
+	}
 	if (r->have & FLOW_HAVE_TIMEOUT)
 		atomic_store_explicit(&f->timeout, r->timeout,
 				      memory_order_relaxed);
-	/* The start never changes: line 2 stays out of the dump's way. */
-	if ((r->have & FLOW_HAVE_TSTAMP) && !(have & FLOW_HAVE_TSTAMP))
-		atomic_store_explicit(&f->ts_start, r->ts_start,
+	/* The kernel's start, once known, never changes. */
+	if ((r->have & FLOW_HAVE_TSTAMP) && r->ts_start &&
+	    !(have & FLOW_HAVE_TSTAMP))
+		atomic_store_explicit(&f->start, r->ts_start,
 				      memory_order_relaxed);
 	if (r->have & FLOW_HAVE_COUNTERS)
-		update_counters(fl, f, r);
+		update_counters(fl, f, r, dump);
 	if (r->status)
 		atomic_store_explicit(&f->status, r->status,
 				      memory_order_relaxed);
@@ -363,6 +384,10 @@ static struct flow *flow_new(struct flow_list *fl, const struct flow_rec *r,
 	f->rsport = r->repl.sport;
 	f->rdport = r->repl.dport;
 	f->first_seen = now;
+	/* Until the kernel gives its own: when first seen, on the clock the
+	 * kernel's timestamps use. */
+	atomic_store_explicit(&f->start, now + fl->real_off,
+			      memory_order_relaxed);
 	return f;
 }
 
@@ -374,25 +399,28 @@ static void scan_time(struct flow_list *fl, uint64_t now)
 	fl->timed = true;
 }
 
-/* Insert or refresh the flow rec describes.  Returns 1 if it is new, 0 if
- * it was known, -ENOMEM. */
-int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
-		     uint64_t now)
+/* Insert or refresh the flow rec describes, from the dump in progress
+ * (dump) or from an event, which may come during a dump. */
+static int update(struct flow_list *fl, const struct flow_rec *r,
+		  uint64_t now, bool dump)
 {
 	struct flow *f;
 
 	note_now(fl, now);
-	if (fl->in_scan && !fl->timed)
+	if (dump && !fl->timed)
 		scan_time(fl, now);
 	/* Filling an empty table, nothing can be found: skip the lookups
 	 * (half the cost of the first dump, which the screen waits for).
 	 * Should the kernel repeat an entry (its table resized during the
-	 * dump), the copy no lookup finds is closed by the next dump. */
-	if (fl->fill)
+	 * dump), the copy no lookup finds is closed by the next dump.  An
+	 * event's flow may be in the dump too: from then on, look. */
+	if (dump && fl->fill)
 		f = NULL;
 	else
-		f = fl->in_scan ? scan_lookup(fl, r) : lookup(fl, r);
+		f = dump ? scan_lookup(fl, r) : lookup(fl, r);
 	if (!f) {
+		if (!dump)
+			set_real_off(fl);
 		f = flow_new(fl, r, now);
 		if (!f)
 			return -ENOMEM;
@@ -400,15 +428,18 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 			store_unalloc(fl, f);
 			return -ENOMEM;
 		}
-		if (!fl->in_scan)
+		if (!dump) {
 			f->flags |= FLOW_F_EVENT;
-		store_mutable(fl, f, r);
+			fl->fill = false;
+		}
+		store_mutable(fl, f, r, dump);
 		f->scan = (uint8_t)fl->scan;
 		atomic_store_explicit(&f->live, 1, memory_order_release);
 		atomic_fetch_add_explicit(&fl->count, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&fl->inserts, 1,
 					  memory_order_relaxed);
-		if (fl->in_scan)
+		note_change(fl);
+		if (dump)
 			scan_append(fl, f);
 		return 1;
 	}
@@ -416,7 +447,7 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 		/* A dump that began before the DESTROY may still show the
 		 * entry; one that began after shows the identity made
 		 * again. */
-		if (fl->in_scan && f->scan == (uint8_t)fl->scan) {
+		if (dump && f->scan == (uint8_t)fl->scan) {
 			scan_append(fl, f);
 			return 0;
 		}
@@ -425,13 +456,25 @@ int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
 					  (uint8_t)~FLOW_HAVE_TSTAMP,
 					  memory_order_relaxed);
 	}
-	store_mutable(fl, f, r);
+	store_mutable(fl, f, r, dump);
 	f->scan = (uint8_t)fl->scan;
 	if (LD(f->closed))
 		reopen(fl, f);
-	if (fl->in_scan)
+	if (dump)
 		scan_append(fl, f);
 	return 0;
+}
+
+int flow_list_update(struct flow_list *fl, const struct flow_rec *r,
+		     uint64_t now)
+{
+	return update(fl, r, now, fl->in_scan);
+}
+
+int flow_list_event(struct flow_list *fl, const struct flow_rec *r,
+		    uint64_t now)
+{
+	return update(fl, r, now, false);
 }
 
 /* The kernel destroyed the entry: keep it, dimmed, until reaped. */
@@ -444,8 +487,9 @@ int flow_list_close(struct flow_list *fl, const struct flow_rec *r,
 	f = lookup(fl, r);
 	if (!f)
 		return -ENOENT;
-	store_mutable(fl, f, r);
+	store_mutable(fl, f, r, false);
 	f->flags |= FLOW_F_DESTROYED;
+	/* During a dump: the dump's copy, if it comes, is older. */
 	f->scan = (uint8_t)fl->scan;
 	if (!LD(f->closed))
 		mark_closed(fl, f, now);
@@ -458,6 +502,7 @@ uint32_t flow_list_begin_scan(struct flow_list *fl)
 	fl->timed = false;
 	fl->fill = atomic_load(&fl->count) == 0;
 	fl->hint_pos = 0;
+	set_real_off(fl);
 	fl->next_n = 0;
 	return ++fl->scan;
 }
@@ -587,7 +632,8 @@ static void snapshot_rates(const struct flow *f, struct flow_row *row)
 	row->rate_repl_40 = w40[1];
 }
 
-void flow_snapshot(const struct flow *f, struct flow_row *row)
+void flow_snapshot_part(const struct flow *f, struct flow_row *row,
+			unsigned parts)
 {
 	const struct flow_list *fl = store_list(f);
 	struct flow_rec *r = &row->rec;
@@ -600,10 +646,6 @@ void flow_snapshot(const struct flow *f, struct flow_row *row)
 	r->l4proto = f->l4proto;
 	r->orig.src = f->osrc;
 	r->orig.dst = f->odst;
-	r->repl.src = f->rsrc;
-	r->repl.dst = f->rdst;
-	r->repl.sport = f->rsport;
-	r->repl.dport = f->rdport;
 	if (store_icmp(f->l4proto)) {
 		r->orig.sport = r->orig.dport = 0;
 		r->icmp_id = f->sport;
@@ -618,31 +660,54 @@ void flow_snapshot(const struct flow *f, struct flow_row *row)
 	r->state = LD(f->state);
 	r->have = LD(f->have);
 	r->status = LD(f->status);
-	r->mark = LD(f->mark);
 	r->timeout = LD(f->timeout);
 	r->orig_bytes = LD(f->orig_bytes);
 	r->orig_pkts = LD(f->orig_pkts);
 	r->repl_bytes = LD(f->repl_bytes);
 	r->repl_pkts = LD(f->repl_pkts);
-	r->ts_start = LD(f->ts_start);
+	row->start = LD(f->start);
+	r->ts_start = r->have & FLOW_HAVE_TSTAMP ? row->start : 0;
 	r->ts_stop = 0;
 	memset(r->labels, 0, sizeof(r->labels));
-
-	row->first_seen = f->first_seen;
 	c = LD(f->closed);
 	row->closed_at = c ? closed_ns(fl, c) : 0;
-	snapshot_rates(f, row);
-	ob = atomic_load_explicit(&f->owner, memory_order_acquire);
-	if (ob) {
-		row->owner = ob->o;
+	row->handle = f;
+
+	if (parts & FLOW_ROW_RATES) {
+		snapshot_rates(f, row);
 	} else {
-		memset(&row->owner, 0, sizeof(row->owner));
+		row->rate_orig = row->rate_repl = 0;
+		row->rate_orig_10 = row->rate_repl_10 = 0;
+		row->rate_orig_40 = row->rate_repl_40 = 0;
 	}
+	if (!(parts & FLOW_ROW_REST)) {
+		memset(&r->repl, 0, sizeof(r->repl));
+		r->mark = 0;
+		row->first_seen = 0;
+		memset(&row->owner, 0, sizeof(row->owner));
+		row->geo_src = row->geo_dst = NULL;
+		return;
+	}
+	r->repl.src = f->rsrc;
+	r->repl.dst = f->rdst;
+	r->repl.sport = f->rsport;
+	r->repl.dport = f->rdport;
+	r->mark = LD(f->mark);
+	row->first_seen = f->first_seen;
+	ob = atomic_load_explicit(&f->owner, memory_order_acquire);
+	if (ob)
+		row->owner = ob->o;
+	else
+		memset(&row->owner, 0, sizeof(row->owner));
 	row->geo_src = store_geo_at(fl, atomic_load_explicit(
 		&f->geo_src, memory_order_acquire));
 	row->geo_dst = store_geo_at(fl, atomic_load_explicit(
 		&f->geo_dst, memory_order_acquire));
-	row->handle = f;
+}
+
+void flow_snapshot(const struct flow *f, struct flow_row *row)
+{
+	flow_snapshot_part(f, row, FLOW_ROW_ALL);
 }
 
 size_t flow_list_count(const struct flow_list *fl)
@@ -661,4 +726,9 @@ size_t flow_list_live(const struct flow_list *fl)
 uint64_t flow_list_inserts(const struct flow_list *fl)
 {
 	return atomic_load_explicit(&fl->inserts, memory_order_relaxed);
+}
+
+uint64_t flow_list_changes(const struct flow_list *fl)
+{
+	return atomic_load_explicit(&fl->changes, memory_order_relaxed);
 }

@@ -15,11 +15,17 @@ struct flow;
 int flow_list_create(struct flow_list **out);
 void flow_list_destroy(struct flow_list *fl);
 
-/* Writer side: collector thread only. */
+/* Writer side: collector thread only.  Between begin_scan and end_scan
+ * (or abort_scan), flow_list_update takes the dump's entries, in the
+ * kernel's order; outside, and for events at any time, flow_list_event
+ * and flow_list_close (DESTROY).  update and event return 1 for a new
+ * flow, 0 for a known one, or -ENOMEM; close 0 or -ENOENT. */
 uint32_t flow_list_begin_scan(struct flow_list *fl);
 void flow_list_abort_scan(struct flow_list *fl);
 int flow_list_update(struct flow_list *fl, const struct flow_rec *rec,
 		     uint64_t now);
+int flow_list_event(struct flow_list *fl, const struct flow_rec *rec,
+		    uint64_t now);
 int flow_list_close(struct flow_list *fl, const struct flow_rec *rec,
 		    uint64_t now);
 size_t flow_list_end_scan(struct flow_list *fl, uint32_t scan,
@@ -39,10 +45,23 @@ bool flow_owner_done(const struct flow *f);
 typedef int (*flow_visit_fn)(struct flow *f, void *arg);
 int flow_list_for_each(struct flow_list *fl, flow_visit_fn fn, void *arg);
 void flow_snapshot(const struct flow *f, struct flow_row *row);
+/* Only some of a row, for a walk that decides on few fields; the rest
+ * of the row is zero.  BASE (always): identity, state, counters, start,
+ * closed_at, handle; RATES: the rates; REST: the reply tuple, mark,
+ * owner, GeoIP, first_seen. */
+#define FLOW_ROW_BASE	0x0u
+#define FLOW_ROW_RATES	0x1u
+#define FLOW_ROW_REST	0x2u
+#define FLOW_ROW_ALL	(FLOW_ROW_RATES | FLOW_ROW_REST)
+void flow_snapshot_part(const struct flow *f, struct flow_row *row,
+			unsigned parts);
 /* Flows in the table, closed ones too; and only those still open. */
 size_t flow_list_count(const struct flow_list *fl);
 size_t flow_list_live(const struct flow_list *fl);
 /* Flows added since start: lets enrichment skip a walk when none came. */
 uint64_t flow_list_inserts(const struct flow_list *fl);
+/* Changes to the set of flows (added, closed, reopened, removed) since
+ * start: a screen with a long interval redraws when they happen. */
+uint64_t flow_list_changes(const struct flow_list *fl);
 
 #endif

@@ -81,6 +81,9 @@ struct flow_owner {
 struct flow_row {
 	struct flow_rec rec;
 	uint64_t first_seen;		/* CLOCK_MONOTONIC ns */
+	uint64_t start;			/* CLOCK_REALTIME ns it began (the
+					 * kernel's timestamp), else when
+					 * first seen: its age */
 	uint64_t closed_at;		/* CLOCK_MONOTONIC ns, 0 if alive */
 	double rate_orig, rate_repl;	/* bytes/s over the last interval */
 	double rate_orig_10, rate_repl_10; /* ... the last 10 s, and */
