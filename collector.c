@@ -3,10 +3,13 @@
  * One thread owns two ctnetlink sockets: one subscribed to the NEW, UPDATE
  * and DESTROY event groups, one for requests.  It dumps the whole table at
  * start and once per interval (counters are not sent in events, except on
- * DESTROY), handles events in between, and when the event socket overruns
- * (ENOBUFS: the kernel dropped events for us) it dumps at once; the dump
- * marks every flow it saw, and flows it did not see are closed, so a lost
- * DESTROY cannot leave a stale flow behind.  Never one query per flow.
+ * DESTROY), and handles events in between and during dumps: a dump of a
+ * full table takes long enough for a busy router's events to overrun any
+ * socket buffer.  When the event socket overruns anyway (ENOBUFS: the
+ * kernel dropped events for us) it dumps again at once; the dump marks
+ * every flow it saw, and flows it did not see are closed, so a lost
+ * DESTROY cannot leave a stale flow behind.  Closed flows are reaped
+ * within LINGER_NS, whatever the interval.  Never one query per flow.
  *
  * The messages it reads are parsed by collector_parse.c.
  */
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <linux/sock_diag.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu.h>
@@ -41,8 +45,16 @@
 #define EVENT_RCVBUF	(16 << 20)
 #define DUMP_RCVBUF	(4 << 20)
 #define RECV_BUF	(256 << 10)
-/* Events handled before we look at the clock and the wake fd again. */
+/* Events handled before we look at the clock and the wake fd again; and
+ * at most between two of a dump's buffers. */
 #define EVENT_BATCH	4096
+#define EVENT_DUMP_BATCH 1024
+/* Closed flows stay this long, dimmed (the screen redraws at least once a
+ * second while flows come and go), then go: under churn, closed flows
+ * would otherwise fill memory for a whole long interval.  Looked at this
+ * often. */
+#define LINGER_NS	1500000000ull
+#define REAP_NS		250000000ull
 struct collector {
 	struct flow_list *fl;
 	unsigned interval_ms;
@@ -54,6 +66,8 @@ struct collector {
 	bool started;
 	_Atomic bool stop;
 	_Atomic bool kick;
+	bool resync;		/* events were lost: dump again at once */
+	uint32_t ev_drops;	/* the event socket's drops, last seen */
 	_Atomic uint64_t scans;
 
 	/* Published counters (struct collector_stats, field by field). */
@@ -146,6 +160,17 @@ static int request(struct collector *c, uint16_t type, uint16_t flags,
 					    AF_UNSPEC, ++c->seq), cb, data);
 }
 
+static int read_events(struct collector *c, int max);
+
+/* Between a dump's buffers: the events that came meanwhile. */
+static void dump_events(void *arg)
+{
+	struct collector *c = arg;
+
+	if (read_events(c, EVENT_DUMP_BATCH))
+		c->resync = true;
+}
+
 /* Only entries of protocol proto: CTA_FILTER on the original tuple's
  * protocol number (CTA_FILTER_F_CTA_PROTO_NUM, bit 3 in the kernel's
  * nf_conntrack_netlink.c; the flags are host order). */
@@ -165,9 +190,10 @@ static void put_proto_filter(struct nlmsghdr *nlh, uint8_t proto)
 
 /* A dump of family (AF_UNSPEC: all), only of protocol proto unless
  * proto < 0, through the pipe when it runs: its reader receives, this
- * thread runs cb. */
+ * thread runs cb and (with events) handles the events that came
+ * meanwhile between buffers. */
 static int request_dump(struct collector *c, uint8_t family, int proto,
-			mnl_cb_t cb, void *data)
+			mnl_cb_t cb, void *data, bool events)
 {
 	struct nlmsghdr *nlh;
 	uint32_t seq = ++c->seq;
@@ -180,7 +206,8 @@ static int request_dump(struct collector *c, uint8_t family, int proto,
 		return ask(c, nlh, cb, data);
 	if (mnl_socket_sendto(c->req, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	return collector_pipe_read(&c->pipe, seq, cb, data);
+	return collector_pipe_read(&c->pipe, seq, cb, data,
+				   events ? dump_events : NULL, c);
 }
 
 static int stats_global_cb(const struct nlmsghdr *nlh, void *data)
@@ -275,7 +302,7 @@ static int dump_one(void *arg, uint8_t family, int proto)
 
 	d->proto = proto;
 	d->other = false;
-	ret = request_dump(d->c, family, proto, dump_cb, d);
+	ret = request_dump(d->c, family, proto, dump_cb, d, true);
 	return !ret && d->other ? 1 : ret;
 }
 
@@ -359,7 +386,8 @@ static int each_one(void *arg, uint8_t family, int proto)
 
 	e->proto = proto;
 	e->other = false;
-	ret = request_dump(e->c, family, proto, each_cb, e);
+	/* A snapshot on its own: no table for events to go to. */
+	ret = request_dump(e->c, family, proto, each_cb, e, false);
 	return !ret && e->other ? 1 : ret;
 }
 
@@ -405,32 +433,54 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 	if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
 		flow_list_close(c->fl, &rec, now);
 	else
-		flow_list_update(c->fl, &rec, now);
+		flow_list_event(c->fl, &rec, now);
 	return MNL_CB_OK;
 }
 
-/* Drain the event socket.  Returns 1 if events were lost (resync), 0. */
-static int read_events(struct collector *c)
+/* Did the kernel drop events since we last looked?  It says ENOBUFS
+ * once, then drops silently until the socket's queue has been emptied:
+ * its count of drops (SO_MEMINFO) tells every time. */
+static bool events_dropped(struct collector *c)
 {
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(mnl_socket_get_fd(c->ev), SOL_SOCKET, SO_MEMINFO, mem,
+		       &len) || len <= SK_MEMINFO_DROPS * sizeof(mem[0]) ||
+	    mem[SK_MEMINFO_DROPS] == c->ev_drops)
+		return false;
+	c->ev_drops = mem[SK_MEMINFO_DROPS];
+	return true;
+}
+
+/* Handle what the event socket holds, at most max messages.  Returns 1
+ * if events were lost (resync), 0. */
+static int read_events(struct collector *c, int max)
+{
+	bool lost = false, any = false;
 	ssize_t n;
 
 	if (c->replay) {
 		collector_replay_events(c->replay, event_cb, c);
 		return 0;
 	}
-	for (int i = 0; i < EVENT_BATCH; i++) {
+	for (int i = 0; i < max; i++) {
 		n = recv(mnl_socket_get_fd(c->ev), c->buf, RECV_BUF,
 			 MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == ENOBUFS) {
-				atomic_fetch_add(&c->overruns, 1);
-				return 1;
-			}
-			return 0;	/* EAGAIN, EINTR: nothing more now */
+			if (errno != ENOBUFS)
+				break;	/* EAGAIN, EINTR: nothing more now */
+			lost = true;
+			continue;
 		}
+		any = true;
 		mnl_cb_run(c->buf, n, 0, 0, event_cb, c);
 	}
-	return 0;
+	if ((any || lost) && events_dropped(c))
+		lost = true;
+	if (lost)
+		atomic_fetch_add(&c->overruns, 1);
+	return lost;
 }
 
 /* An offloaded flow proves frozen counters once it stays offloaded
@@ -540,18 +590,18 @@ static void *collector_main(void *arg)
 {
 	struct collector *c = arg;
 	struct pollfd pfd[2];
-	uint64_t next, now;
-	bool resync = false;
+	uint64_t next, next_reap, now, wake;
 	uint64_t v;
 
 	rcu_register_thread();
 	dump(c, 0);
 	if (c->replay)
-		read_events(c);
+		read_events(c, EVENT_BATCH);
 	atomic_fetch_add(&c->scans, 1);
 	if (c->on_scan)
 		c->on_scan(c->on_scan_arg);
 	next = util_now_mono() + interval_ns(c);
+	next_reap = util_now_mono() + REAP_NS;
 
 	/* A replay has no event socket: its events come after each dump. */
 	pfd[0].fd = c->replay ? -1 : mnl_socket_get_fd(c->ev);
@@ -561,32 +611,40 @@ static void *collector_main(void *arg)
 
 	while (!atomic_load(&c->stop)) {
 		now = util_now_mono();
-		if (now >= next || resync || atomic_exchange(&c->kick, false)) {
-			if (resync) {
+		if (now >= next || c->resync ||
+		    atomic_exchange(&c->kick, false)) {
+			if (c->resync) {
 				atomic_fetch_add(&c->resyncs, 1);
 				/* NEW events of new protocols may be lost. */
 				collector_scope_forget(&c->scope);
 			}
-			resync = false;
+			c->resync = false;
 			/* Closed flows stay one interval, dimmed. */
 			dump(c, now - interval_ns(c) / 2);
 			if (c->replay)
-				read_events(c);
+				read_events(c, EVENT_BATCH);
 			atomic_fetch_add(&c->scans, 1);
 			if (c->on_scan)
 				c->on_scan(c->on_scan_arg);
 			now = util_now_mono();
 			next = now + interval_ns(c);
 		}
-		int ms = (int)((next - now + 999999) / 1000000);
+		if (now >= next_reap) {
+			flow_list_reap(c->fl, now - LINGER_NS);
+			next_reap = now + REAP_NS;
+		}
+		wake = next < next_reap ? next : next_reap;
+		int ms = wake > now ? (int)((wake - now + 999999) / 1000000) :
+			 0;
 
 		if (poll(pfd, 2, ms) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN)
 			while (read(c->wake_fd, &v, sizeof(v)) > 0)
 				;
-		if (pfd[0].revents & (POLLIN | POLLERR))
-			resync |= read_events(c);
+		if ((pfd[0].revents & (POLLIN | POLLERR)) &&
+		    read_events(c, EVENT_BATCH))
+			c->resync = true;
 	}
 	rcu_unregister_thread();
 	return NULL;

@@ -108,10 +108,10 @@ struct collector_pipe {
 int collector_pipe_start(struct collector_pipe *p, struct mnl_socket *nl,
 			 unsigned int portid);
 void collector_pipe_stop(struct collector_pipe *p);
-/* The answers to request seq (sent on nl) through cb, as they come:
- * 0 or -errno. */
+/* The answers to request seq (sent on nl) through cb, as they come, and
+ * between(arg) after each buffer unless NULL: 0 or -errno. */
 int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
-			void *data);
+			void *data, void (*between)(void *), void *arg);
 
 /* collector_scope.c: which dumps a scan asks for (see there). */
 struct collector_scope {

@@ -57,7 +57,7 @@ static void *pipe_main(void *arg)
 }
 
 int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
-			void *data)
+			void *data, void (*between)(void *), void *arg)
 {
 	unsigned slot;
 	ssize_t n;
@@ -91,6 +91,8 @@ int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
 				end = ret <= MNL_CB_STOP;
 			}
 		}
+		if (between)
+			between(arg);
 		pthread_mutex_lock(&p->lock);
 		p->tail++;
 		/* The reader waits only on a full ring. */
