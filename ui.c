@@ -14,6 +14,7 @@
 #include "collector.h"
 #include "dns.h"
 #include "filter.h"
+#include "flow_list.h"
 #include "proc_lookup.h"
 #include "ui.h"
 #include "ui_config.h"
@@ -199,8 +200,13 @@ static int ui_loop(struct ui *u)
 		scans = ctx->col ? collector_scans(ctx->col) : 0;
 		fetched = false;
 		/* A finished dump is the moment to refresh (the first one
-		 * fills the screen at once); the timer is the fallback. */
-		if (!u->paused && (now >= next || scans != u->scans)) {
+		 * fills the screen at once); the timer is the fallback; and
+		 * flows that came or went show within a second, whatever
+		 * the interval. */
+		if (!u->paused && (now >= next || scans != u->scans ||
+				   (now >= u->fetch_mono + UI_CHANGE_NS &&
+				    flow_list_changes(ctx->fl) !=
+				    u->changes))) {
 			ui_fetch(u);
 			next = now + u->interval_ns +
 			       (scans ? u->interval_ns / 2 : 0);

@@ -138,7 +138,10 @@ void ui_fetch(struct ui *u)
 	}
 	if (u->scans && !u->settled_mono && u->scans >= u->settle_scan)
 		u->settled_mono = u->fetch_mono;
-	u->flows_all = flow_list_count(u->ctx->fl);
+	/* Closed flows are still drawn, dimmed, but not counted: the
+	 * header says how many the kernel has. */
+	u->flows_all = flow_list_live(u->ctx->fl);
+	u->changes = flow_list_changes(u->ctx->fl);
 	if (!h)
 		h = 1;
 	if (!ui_grow(u, 3 * h)) {

@@ -39,6 +39,7 @@
 				 * are looked at */
 #define UI_NS		((uint64_t)1000000000)
 #define UI_MSG_NS	(5 * UI_NS)
+#define UI_CHANGE_NS	UI_NS	/* new and closed flows show this soon */
 
 /* Keys: characters as themselves, curses function keys moved above
  * Unicode so that they cannot clash with a typed character. */
@@ -102,7 +103,8 @@ struct ui {
 	size_t cap;
 	size_t first, n;
 	size_t total;		/* entries of the current view in all */
-	size_t flows_all;	/* flows in the table */
+	size_t flows_all;	/* open flows in the table */
+	uint64_t changes;	/* flow_list_changes() when read */
 	size_t top, cur;	/* first line shown, cursor (absolute) */
 	bool moved;		/* the user moved the cursor off the top */
 	bool have_cur;		/* cur_handle/cur_key name the cursor entry */
