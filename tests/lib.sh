@@ -315,9 +315,12 @@ t_ns() {
 		t_fail "cannot create namespace $name"
 		return 1
 	fi
-	ip -n "$name" link set lo up || return 1
+	if ! ip -n "$name" link set lo up; then
+		t_fail "cannot bring lo up in $name"
+		return 1
+	fi
 	# Any rule that needs conntrack makes the kernel track this netns.
-	ip netns exec "$name" nft -f - <<-'EOF' || return 1
+	if ! ip netns exec "$name" nft -f - <<-'EOF'
 	table inet ft {
 		chain input {
 			type filter hook input priority 0; policy accept;
@@ -333,6 +336,10 @@ t_ns() {
 		}
 	}
 	EOF
+	then
+		t_fail "cannot load the conntrack rules into $name (nft)"
+		return 1
+	fi
 	T_NS=$name
 	[ -n "${2:-}" ] && printf -v "$2" '%s' "$name"
 	return 0

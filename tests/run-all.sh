@@ -20,6 +20,7 @@ count() {	# file: add its summary line to the totals
 		}
 		print p + 0, f + 0, s + 0 }')
 	pass=$((pass + $1)); fail=$((fail + $2)); skip=$((skip + $3))
+	checks=$(($1 + $2 + $3))
 	[ -n "$line" ]
 }
 
@@ -30,6 +31,11 @@ step() {	# name command...: run, show, count; a crash counts as a failure
 	cat "$log/out"
 	if ! count "$log/out" || { [ $rc -ne 0 ] && ! grep -qE ' [1-9][0-9]* failed' "$log/out"; }; then
 		echo "FAIL: $name exited $rc without a failure count"
+		fail=$((fail + 1))
+	elif [ "$checks" -eq 0 ]; then
+		# A test that checked nothing (its set-up gave up early) is
+		# not a pass.
+		echo "FAIL: $name ran no checks"
 		fail=$((fail + 1))
 	fi
 }
