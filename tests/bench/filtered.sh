@@ -6,7 +6,10 @@
 #   O=build dir (argument), N=100000 (entries, half TCP, half UDP),
 #   SECS=10 (window), ROUNDS=3 (windows per figure: a range is printed)
 #
-# A fresh namespace; the bare dump's CPU (median of 7, before and after);
+# A fresh namespace; the bare dump's CPU (median of 7, before and after),
+# and of a bare dump of the TCP entries only (what the kernel does for
+# -T) and of none (a protocol it does not hold: its walk of the table,
+# which is global to all namespaces, alone);
 # flowtop's screen (tmux, 200x50, 1 s interval) with -T, then -U (the
 # other half), then -46UTDISs (all: one unfiltered dump), each as CPU per
 # second over SECS, ROUNDS times.  Also how many entries the kernel sent
@@ -47,6 +50,8 @@ nsx "$CT" add --proto udp --family 4 --count "$((N - half))" >/dev/null ||
 	exit 1
 echo "filtered: $half TCP and $((N - half)) UDP entries"
 bare1=$(bare_median)
+bare_tcp=$(bare_median -f 4 -p 6)
+bare_walk=$(bare_median -f 4 -p 253)
 
 # cpu_run ARGS...: flowtop's screen with ARGS; ROUNDS windows of SECS s
 # after it settled; CPU ms per second of each, space separated.
@@ -92,6 +97,9 @@ range() {
 			" dump of the whole table%s\n", name, v[1], v[NR],
 			v[1] / b, v[NR] / b, tgt }'
 }
+echo "the kernel's part: a bare dump of the TCP entries ${bare_tcp} ms =" \
+	"$(calc "$bare_tcp / $bare" 2)x; its walk of the table alone" \
+	"${bare_walk} ms = $(calc "$bare_walk / $bare" 2)x"
 range "-T (half the table, filtered by the kernel)" "$t_cpu" \
 	" (target <= 0.6x)"
 range "-U (the other half)" "$u_cpu" ""

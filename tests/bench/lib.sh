@@ -9,7 +9,8 @@
 #   cpu_of PID        CPU seconds of a process, all its threads
 #   rss_kb PID        its resident set, KiB
 #   calc EXPR [DEC]   EXPR evaluated by awk, DEC decimals (3)
-#   bare_median       the median CPU ms of 7 bare dumps ($BARE) in $NS
+#   bare_median [ARGS]  the median CPU ms of 7 bare dumps ($BARE ARGS)
+#                     in $NS
 
 bench_need() {
 	local name=$1 f
@@ -53,6 +54,6 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 
 bare_median() {
-	nsx "$BARE" -n 7 | awk '/^median/ { for (i = 1; i <= NF; i++)
+	nsx "$BARE" -n 7 "$@" | awk '/^median/ { for (i = 1; i <= NF; i++)
 		if ($i ~ /^cpu_ms=/) { sub("cpu_ms=", "", $i); print $i } }'
 }

@@ -8,6 +8,10 @@
  * Interface (kept stable: tests/bench parses it):
  *
  *   bare_dump [-n REPEAT]        REPEAT dumps (default 1, at most 1000)
+ *             [-f 4|6 [-p PROTO]]  only this family (nfgenmsg), and only
+ *                                  IP protocol PROTO (CTA_FILTER, Linux
+ *                                  5.8 and later): what flowtop asks when
+ *                                  it shows one protocol of one family
  *
  * stdout, one line per dump, then one line of medians:
  *
@@ -53,6 +57,8 @@ struct bare_run {
 };
 
 static char bare_buf[BARE_BUF];
+static uint8_t bare_family;		/* AF_UNSPEC: all */
+static int bare_proto = -1;		/* -1: all */
 
 static double bare_ts_ms(const struct timespec *ts)
 {
@@ -88,9 +94,22 @@ static int bare_dump_once(struct mnl_socket *nl, uint32_t seq,
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
-	nfh->nfgen_family = AF_UNSPEC;
+	nfh->nfgen_family = bare_family;
 	nfh->version = NFNETLINK_V0;
 	nfh->res_id = 0;
+	if (bare_proto >= 0) {
+		struct nlattr *t = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+		struct nlattr *p = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+		struct nlattr *f;
+
+		mnl_attr_put_u8(nlh, CTA_PROTO_NUM, (uint8_t)bare_proto);
+		mnl_attr_nest_end(nlh, p);
+		mnl_attr_nest_end(nlh, t);
+		/* CTA_FILTER_F_CTA_PROTO_NUM, host order. */
+		f = mnl_attr_nest_start(nlh, CTA_FILTER);
+		mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, 1u << 3);
+		mnl_attr_nest_end(nlh, f);
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		fprintf(stderr, "bare_dump: send: %s\n", strerror(errno));
 		return -errno;
@@ -154,8 +173,24 @@ int main(int argc, char **argv)
 	char *end;
 	long v;
 
-	while ((c = getopt(argc, argv, "n:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:p:h")) != -1) {
 		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "4") && strcmp(optarg, "6")) {
+				fprintf(stderr, "bare_dump: -f wants 4 or 6\n");
+				return 2;
+			}
+			bare_family = optarg[0] == '4' ? AF_INET : AF_INET6;
+			break;
+		case 'p':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || *end || v < 0 || v > 255) {
+				fprintf(stderr, "bare_dump: -p wants 0..255\n");
+				return 2;
+			}
+			bare_proto = (int)v;
+			break;
 		case 'n':
 			errno = 0;
 			v = strtol(optarg, &end, 10);
@@ -167,7 +202,7 @@ int main(int argc, char **argv)
 			repeat = v;
 			break;
 		case 'h':
-			puts("usage: bare_dump [-n REPEAT]\n"
+			puts("usage: bare_dump [-n REPEAT] [-f 4|6 [-p PROTO]]\n"
 			     "prints entries=N wall_ms=X cpu_ms=Y per dump, "
 			     "then a line of medians");
 			return 0;
@@ -175,8 +210,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "usage: bare_dump [-n REPEAT]\n");
+	if (optind < argc || (bare_proto >= 0 && !bare_family)) {
+		fprintf(stderr, "usage: bare_dump [-n REPEAT] [-f 4|6 "
+			"[-p PROTO]]\n");
 		return 2;
 	}
 
