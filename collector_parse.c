@@ -221,6 +221,29 @@ static int parse_u32(const struct nlattr *a, uint32_t *v)
 	return 0;
 }
 
+/* The kernel sends its label bitmap as it holds it, an array of unsigned
+ * long in the host's order (ctnetlink_label_size); keep it as bit n in
+ * labels[n / 8], bit n % 8, whatever the byte order and word size, so that
+ * label 1 reads the same on a big-endian router. */
+static void parse_labels(const struct nlattr *a, struct flow_rec *rec)
+{
+	const unsigned char *p = ct_data(a);
+	size_t n = ct_len(a), w, i;
+	unsigned long word;
+
+	n -= n % sizeof(word);
+	if (n > FLOW_LABEL_BYTES)
+		n = FLOW_LABEL_BYTES;
+	memset(rec->labels, 0, sizeof(rec->labels));
+	for (w = 0; w < n; w += sizeof(word)) {
+		memcpy(&word, p + w, sizeof(word));
+		for (i = 0; i < sizeof(word) * 8; i++)
+			if (word & (1ul << i))
+				rec->labels[w + i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	rec->have |= FLOW_HAVE_LABELS;
+}
+
 int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec)
 {
 	const struct nfgenmsg *nfg;
@@ -283,15 +306,9 @@ int collector_parse(const struct nlmsghdr *nlh, struct flow_rec *rec)
 			rec->zone = ntohs(ct_u16(a));
 			rec->have |= FLOW_HAVE_ZONE;
 			break;
-		case CTA_LABELS: {
-			size_t n = ct_len(a);
-
-			if (n > FLOW_LABEL_BYTES)
-				n = FLOW_LABEL_BYTES;
-			memcpy(rec->labels, ct_data(a), n);
-			rec->have |= FLOW_HAVE_LABELS;
+		case CTA_LABELS:
+			parse_labels(a, rec);
 			break;
-		}
 		}
 		if (ret)
 			return ret;

@@ -50,7 +50,7 @@ struct flow_rec {
 	uint32_t timeout;		/* seconds left */
 	uint64_t orig_bytes, orig_pkts, repl_bytes, repl_pkts;
 	uint64_t ts_start, ts_stop;	/* CLOCK_REALTIME ns, 0 if unknown */
-	uint8_t labels[FLOW_LABEL_BYTES];
+	uint8_t labels[FLOW_LABEL_BYTES]; /* label n: bit n % 8 of [n / 8] */
 };
 
 /* Which flows are shown, so that the collector asks the kernel for those

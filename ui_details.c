@@ -148,13 +148,32 @@ static void ui_detail_ids(const struct flow_rec *c, char (*ln)[UI_TEXT],
 		ui_fmt(ln[n++], UI_TEXT, __VA_ARGS__); \
 } while (0)
 
+/* The labels set, by number, as connlabel.conf numbers them. */
+static void ui_label_list(const uint8_t *labels, char *out, size_t len)
+{
+	size_t o = 0;
+	int n;
+
+	out[0] = '\0';
+	for (unsigned b = 0; b < FLOW_LABEL_BYTES * 8; b++) {
+		if (!(labels[b / 8] & (1u << (b % 8))))
+			continue;
+		n = snprintf(out + o, len - o, "%s%u", o ? " " : "", b);
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+	if (!o)
+		snprintf(out, len, "none set");
+}
+
 static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 {
 	const struct flow_row *r = &u->detail;
 	const struct flow_rec *c = &r->rec;
 	char a[UI_CELL], b[UI_CELL], t[UI_TEXT], x[64], y[64], z[64];
 	const char *s;
-	int n = 0, i;
+	int n = 0;
 	bool bits = u->o->bits;
 
 	ui_proto_label(c, a, sizeof(a));
@@ -178,8 +197,7 @@ static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 	else
 		UI_DL("Mark         none");
 	if (c->have & FLOW_HAVE_LABELS) {
-		for (i = 0; i < FLOW_LABEL_BYTES; i++)
-			ui_fmt(t + 2 * i, 3, "%02x", c->labels[i]);
+		ui_label_list(c->labels, t, sizeof(t));
 		UI_DL("Labels       %s", t);
 	} else {
 		UI_DL("Labels       none");
