@@ -357,7 +357,7 @@ static unsigned ui_act_toggle(struct ui *u, int key)
 		u->o->bits = !u->o->bits;
 		break;
 	case 'w':
-		/* as iftop: the last interval, ~10 s, ~40 s */
+		/* as iftop: the last interval, 10 s, 40 s */
 		u->o->rate_window = (u->o->rate_window + 1) % 3;
 		ui_message(u, false, "rates over %s",
 			   view_rate_window_name(u->o->rate_window));
@@ -479,7 +479,7 @@ static const struct ui_action ui_actions[] = {
 	{ '4', "4  6", "IPv4, IPv6 on/off", ui_act_proto },
 	{ '6', NULL, NULL, ui_act_proto },
 	{ 'a', "a", "only active flows (with a rate) on/off", ui_act_toggle },
-	{ 'w', "w", "rates over the last interval, ~10 s, ~40 s",
+	{ 'w', "w", "rates over the last interval, 10 s, 40 s",
 	  ui_act_toggle },
 	{ 's', "s", "source column on/off", ui_act_toggle },
 	{ 'b', "b", "rates in bits/s or bytes/s", ui_act_toggle },

@@ -360,7 +360,7 @@ tour() {
 	key "$s" b
 	expect_not "$sz b again: bytes/s" "$s" 'bit/s'
 	key "$s" w
-	expect "$sz w: rates over ~10 s, said in the header" "$s" 'rates 10s'
+	expect "$sz w: rates over the last 10 s, said in the header" "$s" 'rates 10s'
 	key "$s" w
 	expect "$sz w again: ~40 s" "$s" 'rates 40s'
 	key "$s" w
