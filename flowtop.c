@@ -41,6 +41,7 @@
 #define NETSNIFF_CONFDIR "/etc/netsniff-ng"
 
 #define SYSCTL_ROOT "/proc/sys/net/netfilter"
+#define STATE_DIR "/run/flowtop"
 
 struct settings {
 	struct view_opts view;
@@ -444,7 +445,8 @@ int main(int argc, char **argv)
 	struct enrich_opts eo = { 0 };
 	struct lan_opts lo = { 0 };
 	struct batch_opts bo = { 0 };
-	const char *geo_hint = NULL;
+	const char *geo_hint = NULL, *state;
+	char statebuf[PATH_MAX];
 	char confbuf[PATH_MAX], cfgpath[PATH_MAX], gconf[PATH_MAX + 16];
 	char err[256];
 	sigset_t oldmask;
@@ -510,7 +512,10 @@ int main(int argc, char **argv)
 	/* Counters and timestamps only exist for flows created while these
 	 * are on; put back what we found on every way out.  A replay has
 	 * nothing to do with this kernel's settings. */
-	ret = collector_replaying(col) ? 0 : sysctl_enable(SYSCTL_ROOT);
+	/* Instances in one namespace share what the first one found. */
+	state = sysctl_state_path(statebuf, sizeof(statebuf), STATE_DIR) ?
+		NULL : statebuf;
+	ret = collector_replaying(col) ? 0 : sysctl_enable(SYSCTL_ROOT, state);
 	if (ret && s.batch)
 		fprintf(stderr, "flowtop: cannot enable conntrack accounting "
 			"(%s): no counters or durations\n", strerror(-ret));

@@ -65,9 +65,11 @@
 #                     if any check failed, else 0.  The EXIT trap cleans up.
 #   t_cleanup         kill t_bg processes and every process left in our
 #                     namespaces, delete our namespaces (also any
-#                     "ft_*_<pid>" left by a subshell), restore the two
-#                     sysctls if they changed, remove $T_TMP.  Idempotent;
-#                     runs from the traps, may also be called directly.
+#                     "ft_*_<pid>" left by a subshell) and flowtop's state
+#                     files for them (/run/flowtop/netns-INODE), restore
+#                     the two sysctls if they changed, remove $T_TMP.
+#                     Idempotent; runs from the traps, may also be called
+#                     directly.
 #   t_sysctl_save     (t_init calls it) record the two sysctls.
 #   t_sysctl_restore  write them back if they differ (t_cleanup calls it).
 #   t_public FILE...  copy FILEs (paths from the repository root) into
@@ -474,6 +476,10 @@ t_cleanup() {
 	# shellcheck disable=SC2086
 	for ns in $(printf '%s\n' $list | sort -u); do
 		[ -e "/run/netns/$ns" ] || continue
+		# flowtop's state file for the namespace (sysctl.c), if a
+		# killed instance left one.
+		rm -f "/run/flowtop/netns-$(stat -L -c %i "/run/netns/$ns" \
+			2>/dev/null)"
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		# shellcheck disable=SC2086
 		t__kill "" $pids

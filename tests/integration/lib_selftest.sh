@@ -246,12 +246,19 @@ t_check "t_check failure: FAIL line, output shown, exit 1" \
 	       grep -q '^FAIL: boom check (exit 4' '$T_TMP/child.out' &&
 	       grep -q '^    boom-output' '$T_TMP/child.out'"
 
-# t_cleanup is idempotent and may be called directly.
+# t_cleanup is idempotent and may be called directly; it removes the
+# state file a killed flowtop left for the namespace.
 # shellcheck disable=SC2016
-child 't_init twice; t_ns w; echo "NS=$T_NS"; t_cleanup; t_cleanup;
+child 't_init twice; t_ns w; echo "NS=$T_NS";
+       f=/run/flowtop/netns-$(stat -L -c %i /run/netns/$T_NS);
+       mkdir -p /run/flowtop; echo pid=1/1 >"$f"; echo "STATE=$f";
+       t_cleanup; t_cleanup;
        [ -e "/run/netns/$T_NS" ] && echo STILL; echo CLEANED; exit 0'
 rc=$?
 ns=$(field NS)
+state=$(field STATE)
+t_check "t_cleanup: flowtop's state file for the namespace is gone" \
+	test -n "$state" -a ! -e "$state"
 t_check "t_cleanup twice: namespace gone, no error" \
 	sh -c "[ $rc -eq 0 ] && grep -qx CLEANED '$T_TMP/child.out' &&
 	       ! grep -qx STILL '$T_TMP/child.out' && [ ! -e /run/netns/$ns ]"

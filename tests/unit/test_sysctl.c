@@ -1,6 +1,7 @@
 /* Unit tests for sysctl.c on a temporary directory of fake sysctl files. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,20 +66,20 @@ static void test_enable_restore(void)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	put(ACCT, "0\n");
 	put(TSTAMP, "0\n");
-	CHECK(sysctl_enable(dir) == 0);
+	CHECK(sysctl_enable(dir, NULL) == 0);
 	CHECK_STR(get(ACCT), "1\n");
 	CHECK_STR(get(TSTAMP), "1\n");
 	CHECK(sysctl_read(dir, ACCT) == 1);
 	CHECK(sysctl_read(dir, TSTAMP) == 1);
 
 	/* A second enable must not forget that the originals were 0. */
-	CHECK(sysctl_enable(dir) == 0);
+	CHECK(sysctl_enable(dir, NULL) == 0);
 	CHECK_STR(get(ACCT), "1\n");
 	/* Nor where they live: restore goes to the first root. */
 	CHECK(mkdir(sub, 0755) == 0);
 	put("sub/" ACCT, "0\n");
 	put("sub/" TSTAMP, "0\n");
-	CHECK(sysctl_enable(sub) == 0);
+	CHECK(sysctl_enable(sub, NULL) == 0);
 	CHECK_STR(get("sub/" ACCT), "0\n");
 
 	sysctl_restore();
@@ -103,7 +104,7 @@ static void test_already_on(void)
 	/* No newline: a rewrite by sysctl_enable would add one. */
 	put(ACCT, "1");
 	put(TSTAMP, "0\n");
-	CHECK(sysctl_enable(dir) == 0);
+	CHECK(sysctl_enable(dir, NULL) == 0);
 	CHECK_STR(get(ACCT), "1");
 	CHECK_STR(get(TSTAMP), "1\n");
 	sysctl_restore();
@@ -112,7 +113,7 @@ static void test_already_on(void)
 
 	put(ACCT, "1\n");
 	put(TSTAMP, "1\n");
-	CHECK(sysctl_enable(dir) == 0);
+	CHECK(sysctl_enable(dir, NULL) == 0);
 	rm(ACCT);
 	sysctl_restore();		/* nothing was changed: no file made */
 	CHECK_STR(get(ACCT), "(missing)");
@@ -124,7 +125,7 @@ static void test_missing(void)
 	rm(ACCT);
 	put(TSTAMP, "0\n");
 	/* The first failure is returned; the other one is still done. */
-	CHECK(sysctl_enable(dir) == -ENOENT);
+	CHECK(sysctl_enable(dir, NULL) == -ENOENT);
 	CHECK_STR(get(ACCT), "(missing)");
 	CHECK_STR(get(TSTAMP), "1\n");
 	sysctl_restore();
@@ -132,9 +133,9 @@ static void test_missing(void)
 	CHECK_STR(get(TSTAMP), "0\n");
 
 	rm(TSTAMP);
-	CHECK(sysctl_enable(dir) == -ENOENT);
-	CHECK(sysctl_enable("/nonexistent/test_sysctl") == -ENOENT);
-	CHECK(sysctl_enable(NULL) == -EINVAL);
+	CHECK(sysctl_enable(dir, NULL) == -ENOENT);
+	CHECK(sysctl_enable("/nonexistent/test_sysctl", NULL) == -ENOENT);
+	CHECK(sysctl_enable(NULL, NULL) == -EINVAL);
 	sysctl_restore();
 	CHECK_STR(get(TSTAMP), "(missing)");
 }
@@ -167,12 +168,12 @@ static void test_read(void)
 	longroot[0] = '/';
 	longroot[sizeof(longroot) - 1] = '\0';
 	CHECK(sysctl_read(longroot, "x") == -ENAMETOOLONG);
-	CHECK(sysctl_enable(longroot) == -ENAMETOOLONG);
+	CHECK(sysctl_enable(longroot, NULL) == -ENAMETOOLONG);
 
 	/* A value that is not a number is not touched. */
 	put(ACCT, "yes\n");
 	put(TSTAMP, "0\n");
-	CHECK(sysctl_enable(dir) == -EINVAL);
+	CHECK(sysctl_enable(dir, NULL) == -EINVAL);
 	CHECK_STR(get(ACCT), "yes\n");
 	CHECK_STR(get(TSTAMP), "1\n");
 	sysctl_restore();
@@ -208,7 +209,7 @@ static void test_not_permitted(void)
 			snprintf(path, sizeof(path), "%s/%s", dir, TSTAMP);
 			chmod(path, 0444);
 		}
-		ret = sysctl_enable(dir);
+		ret = sysctl_enable(dir, NULL);
 		/* Nothing was changed, so restore must not try to write. */
 		sysctl_restore();
 		_exit(ret < 0 && ret > -200 ? -ret : 0);
@@ -227,6 +228,229 @@ static void test_not_permitted(void)
 	CHECK_STR(get(TSTAMP), "0\n");
 }
 
+/* Another instance: a child that enables with the state file, reports
+ * the result, then on 'r' restores and exits, on 'x' exits without. */
+struct inst {
+	pid_t pid;
+	int cmd;
+	int ret;
+};
+
+static char state[300];
+
+static void inst_start(struct inst *in)
+{
+	int up[2], down[2];
+
+	if (pipe(up) || pipe(down)) {
+		perror("pipe");
+		exit(1);
+	}
+	in->pid = fork();
+	if (in->pid < 0) {
+		perror("fork");
+		exit(1);
+	}
+	if (in->pid == 0) {
+		char c = 0;
+		int ret;
+
+		close(up[0]);
+		close(down[1]);
+		ret = sysctl_enable(dir, state);
+		if (write(up[1], &ret, sizeof(ret)) != sizeof(ret))
+			_exit(1);
+		if (read(down[0], &c, 1) != 1)
+			_exit(1);
+		if (c == 'r')
+			sysctl_restore();
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	in->cmd = down[1];
+	if (read(up[0], &in->ret, sizeof(in->ret)) != sizeof(in->ret))
+		in->ret = -999;
+	close(up[0]);
+}
+
+static void inst_end(struct inst *in, char how)
+{
+	int status;
+
+	if (how == 'k')
+		kill(in->pid, SIGKILL);
+	else if (write(in->cmd, &how, 1) != 1)
+		perror("write");
+	close(in->cmd);
+	waitpid(in->pid, &status, 0);
+}
+
+static bool state_exists(void)
+{
+	return access(state, F_OK) == 0;
+}
+
+static void test_shared(void)
+{
+	struct inst a, b;
+
+	snprintf(state, sizeof(state), "%s/state", dir);
+	put(ACCT, "0\n");
+	put(TSTAMP, "0\n");
+
+	/* The first to leave must not switch them off under the second. */
+	inst_start(&a);
+	CHECK(a.ret == 0);
+	CHECK_STR(get(ACCT), "1\n");
+	CHECK(state_exists());
+	inst_start(&b);
+	CHECK(b.ret == 0);
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "1\n");
+	CHECK_STR(get(TSTAMP), "1\n");
+	inst_end(&b, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK_STR(get(TSTAMP), "0\n");
+	CHECK(!state_exists());
+
+	/* Either order. */
+	inst_start(&a);
+	inst_start(&b);
+	inst_end(&b, 'r');
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+
+	/* One killed without cleaning up does not count for ever. */
+	inst_start(&a);
+	inst_start(&b);
+	inst_end(&a, 'k');
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&b, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK_STR(get(TSTAMP), "0\n");
+
+	/* The last one killed: the next instance finds them on, but puts
+	 * back what the first one found. */
+	inst_start(&a);
+	inst_end(&a, 'k');
+	CHECK_STR(get(ACCT), "1\n");
+	CHECK(state_exists());
+	inst_start(&b);
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&b, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK_STR(get(TSTAMP), "0\n");
+	CHECK(!state_exists());
+
+	/* Found on: nothing to put back, by either. */
+	put(ACCT, "1\n");
+	inst_start(&a);
+	inst_start(&b);
+	inst_end(&a, 'r');
+	inst_end(&b, 'r');
+	CHECK_STR(get(ACCT), "1\n");
+	CHECK_STR(get(TSTAMP), "0\n");
+	put(ACCT, "0\n");
+}
+
+/* Start time (field 22 of /proc/PID/stat), read independently. */
+static unsigned long long start_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+	FILE *f;
+	size_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid,
+		 (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &v);
+	return v;
+}
+
+static void put_state(const char *text)
+{
+	FILE *f = fopen(state, "w");
+
+	if (!f || fputs(text, f) == EOF || fclose(f)) {
+		perror(state);
+		exit(1);
+	}
+}
+
+static void test_shared_file(void)
+{
+	struct inst a, other;
+	char text[256];
+	unsigned long long st;
+
+	/* A live process recorded with its start time counts... */
+	put(ACCT, "1\n");
+	put(TSTAMP, "1\n");
+	inst_start(&other);		/* only a live pid; found them on */
+	st = start_of(other.pid);
+	CHECK(st != 0);
+	snprintf(text, sizeof(text), "nf_conntrack_acct=0\n"
+		 "nf_conntrack_timestamp=0\npid=%d/%llu\n", (int)other.pid, st);
+	put_state(text);
+	inst_start(&a);
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "1\n");
+	CHECK(state_exists());
+	/* ...but not when the start time differs: a reused pid. */
+	snprintf(text, sizeof(text), "nf_conntrack_acct=0\n"
+		 "nf_conntrack_timestamp=0\npid=%d/%llu\n", (int)other.pid,
+		 st + 1);
+	put_state(text);
+	inst_start(&a);
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK_STR(get(TSTAMP), "0\n");
+	inst_end(&other, 'x');
+
+	/* Garbage is no record: the instance is the first. */
+	put_state("garbage\npid=abc\nnf_conntrack_acct=\npid=1/\n\n=\n");
+	inst_start(&a);
+	CHECK(a.ret == 0);
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK(!state_exists());
+
+	/* A state path that is a symlink is not followed: alone, but still
+	 * correct. */
+	put("target", "keep\n");
+	CHECK(symlink("target", state) == 0);
+	inst_start(&a);
+	CHECK(a.ret == 0);
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+	CHECK_STR(get("target"), "keep\n");
+	unlink(state);
+	rm("target");
+
+	/* A path that cannot be made: alone. */
+	snprintf(state, sizeof(state), "%s/no/such/dir/state", dir);
+	inst_start(&a);
+	CHECK(a.ret == 0);
+	CHECK_STR(get(ACCT), "1\n");
+	inst_end(&a, 'r');
+	CHECK_STR(get(ACCT), "0\n");
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -240,7 +464,7 @@ static void test_from_signal(void)
 
 	put(ACCT, "0\n");
 	put(TSTAMP, "0\n");
-	CHECK(sysctl_enable(dir) == 0);
+	CHECK(sysctl_enable(dir, NULL) == 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -270,6 +494,8 @@ int main(void)
 	test_read();
 	test_not_permitted();
 	test_from_signal();
+	test_shared();
+	test_shared_file();
 
 	rm(ACCT);
 	rm(TSTAMP);
