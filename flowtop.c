@@ -17,6 +17,7 @@
 
 #include "batch.h"
 #include "collector.h"
+#include "crash.h"
 #include "dns.h"
 #include "enrich.h"
 #include "filter.h"
@@ -509,10 +510,12 @@ int main(int argc, char **argv)
 	}
 
 	setup_signals();
+	/* Before anything needs putting back: a crash puts it back too. */
+	crash_install();
 	/* Counters and timestamps only exist for flows created while these
-	 * are on; put back what we found on every way out.  A replay has
-	 * nothing to do with this kernel's settings. */
-	/* Instances in one namespace share what the first one found. */
+	 * are on; put back what we found on every way out (a replay has
+	 * nothing to do with this kernel's settings).  Instances in one
+	 * namespace share what the first one found. */
 	state = sysctl_state_path(statebuf, sizeof(statebuf), STATE_DIR) ?
 		NULL : statebuf;
 	ret = collector_replaying(col) ? 0 : sysctl_enable(SYSCTL_ROOT, state);

@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <wchar.h>
 
 #include <curses.h>
 
 #include "collector.h"
+#include "crash.h"
 #include "dns.h"
 #include "filter.h"
 #include "flow_list.h"
@@ -282,8 +284,36 @@ out:
 	return ret;
 }
 
+/* Append terminfo capability cap to buf, if the terminal has it. */
+static void ui_leave_add(char *buf, size_t len, const char *cap)
+{
+	char *s = tigetstr(cap);
+	size_t n = strlen(buf);
+
+	if (!s || s == (char *)-1 || n + strlen(s) >= len)
+		return;
+	strcpy(buf + n, s);
+}
+
+/* What a crash must write to give the terminal back as endwin would:
+ * prepared now, since the handler may not call curses. */
+static void ui_crash_prepare(const struct termios *shell)
+{
+	static const char *const caps[] = {
+		"sgr0", "op", "cnorm", "rmkx", "rmcup",
+	};
+	char leave[256] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		ui_leave_add(leave, sizeof(leave), caps[i]);
+	crash_tty_set(STDOUT_FILENO, shell, leave);
+}
+
 int ui_run(struct ui_ctx *ctx)
 {
+	struct termios shell;
+	bool have_shell;
 	struct ui u;
 	SCREEN *scr;
 	char *cup;
@@ -293,6 +323,8 @@ int ui_run(struct ui_ctx *ctx)
 		return -EINVAL;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return -ENOTTY;
+	/* The shell's mode, before curses changes it. */
+	have_shell = tcgetattr(STDOUT_FILENO, &shell) == 0;
 	/* newterm, unlike initscr, returns instead of exiting. */
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr)
@@ -313,6 +345,8 @@ int ui_run(struct ui_ctx *ctx)
 	intrflush(stdscr, FALSE);
 	curs_set(0);
 	set_escdelay(25);
+	if (have_shell)
+		ui_crash_prepare(&shell);
 
 	ui_init(&u, ctx);
 	ui_colors(&u);
@@ -320,6 +354,7 @@ int ui_run(struct ui_ctx *ctx)
 	if (!err)
 		err = ui_loop(&u);
 
+	crash_tty_clear();
 	endwin();
 	delscreen(scr);
 	ui_fini(&u);
