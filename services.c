@@ -15,6 +15,8 @@
 #define SVC_NAME_MAX	31
 #define SVC_PORTS	65536
 #define SVC_SHOW_MAX	40	/* bytes of a bad token echoed in a warning */
+#define SVC_FILE_MAX	(8u << 20)	/* 65536 ports with long comments */
+#define SVC_WARN_MAX	20	/* warnings shown per file */
 
 enum svc_proto {
 	SVC_TCP,
@@ -43,6 +45,7 @@ struct svc_src {
 	unsigned long line;
 	FILE *warn;
 	bool fallback;		/* netsniff-ng's dir: only unnamed ports */
+	unsigned long warned;	/* a file of bad lines must not flood */
 };
 
 static struct svc_map svc_maps[SVC_NPROTO];
@@ -191,11 +194,11 @@ static int svc_add(enum svc_proto proto, uint16_t port, const char *name,
 }
 
 __attribute__((format(printf, 2, 3)))
-static void svc_warn(const struct svc_src *src, const char *fmt, ...)
+static void svc_warn(struct svc_src *src, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!src->warn)
+	if (!src->warn || ++src->warned > SVC_WARN_MAX)
 		return;
 	fprintf(src->warn, "%s:%lu: ", src->path, src->line);
 	va_start(ap, fmt);
@@ -282,7 +285,7 @@ static const char *svc_check_name(const char *name)
 	return NULL;
 }
 
-static int svc_warn_port(const struct svc_src *src, const char *tok, int r)
+static int svc_warn_port(struct svc_src *src, const char *tok, int r)
 {
 	char show[SVC_SHOW_MAX];
 
@@ -296,7 +299,7 @@ static int svc_warn_port(const struct svc_src *src, const char *tok, int r)
 
 /* "<port> <name>" from tcp.conf or udp.conf, or netsniff-ng's own form
  * "<port>, <name>" (as Debian ships its files). */
-static int svc_conf_line(const struct svc_src *src, enum svc_proto proto,
+static int svc_conf_line(struct svc_src *src, enum svc_proto proto,
 			 char *line)
 {
 	char show[SVC_SHOW_MAX];
@@ -368,7 +371,7 @@ static int svc_proto_of(const char *s)
 }
 
 /* "name port/proto [aliases...]" from services(5). */
-static int svc_etc_line(const struct svc_src *src, enum svc_proto unused,
+static int svc_etc_line(struct svc_src *src, enum svc_proto unused,
 			char *line)
 {
 	char show[SVC_SHOW_MAX];
@@ -423,7 +426,7 @@ static int svc_etc_line(const struct svc_src *src, enum svc_proto unused,
 	return ret;
 }
 
-typedef int (*svc_line_fn)(const struct svc_src *, enum svc_proto, char *);
+typedef int (*svc_line_fn)(struct svc_src *, enum svc_proto, char *);
 
 /* Missing files are fine; anything else is reported and returned. */
 static int svc_load_file(const char *path, FILE *warn, svc_line_fn fn,
@@ -431,28 +434,23 @@ static int svc_load_file(const char *path, FILE *warn, svc_line_fn fn,
 {
 	struct svc_src src = { .path = path, .line = 0, .warn = warn,
 			       .fallback = fallback };
-	char *line = NULL, *hash;
-	size_t cap = 0;
-	ssize_t n;
-	int ret = 0;
-	FILE *f;
+	char *data, *pos, *line, *hash, why[64];
+	size_t len, n;
+	int ret;
 
-	f = fopen(path, "re");
-	if (!f) {
-		ret = -errno;
-		if (ret == -ENOENT)
-			return 0;
+	ret = util_read_file(path, SVC_FILE_MAX, &data, &len);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
 		if (warn)
-			fprintf(warn, "%s: %s\n", path, strerror(-ret));
+			fprintf(warn, "%s: %s\n", path, util_read_file_why(why,
+				sizeof(why), ret, SVC_FILE_MAX));
 		return ret;
 	}
-	for (;;) {
-		errno = 0;
-		n = getline(&line, &cap, f);
-		if (n < 0)
-			break;
+	pos = data;
+	while (!ret && (line = util_next_line(&pos, data + len, &n))) {
 		src.line++;
-		if (memchr(line, '\0', (size_t)n)) {
+		if (strlen(line) != n) {
 			svc_warn(&src, "NUL byte in line");
 			continue;
 		}
@@ -460,16 +458,11 @@ static int svc_load_file(const char *path, FILE *warn, svc_line_fn fn,
 		if (hash)
 			*hash = '\0';
 		ret = fn(&src, proto, line);
-		if (ret)
-			break;
 	}
-	if (!ret && ferror(f)) {
-		ret = errno ? -errno : -EIO;
-		if (warn)
-			fprintf(warn, "%s: %s\n", path, strerror(-ret));
-	}
-	free(line);
-	fclose(f);
+	if (warn && src.warned > SVC_WARN_MAX)
+		fprintf(warn, "%s: %lu more warnings not shown\n", path,
+			src.warned - SVC_WARN_MAX);
+	free(data);
 	return ret;
 }
 

@@ -10,8 +10,10 @@
  * files of legacy_dir (netsniff-ng's /etc/netsniff-ng; may be NULL) for
  * ports still unnamed, then /etc/services (or the path given, for tests)
  * for the rest: the first name of a port wins.  Malformed lines are
- * skipped with one warning each on warn (may be NULL).  Missing files are
- * not an error.  Returns 0 or -errno.  Not thread-safe; call once before
+ * skipped with one warning each on warn (may be NULL; the first 20 a
+ * file, then a count).  Missing files are not an error; what is not a
+ * regular file, or is over 8 MiB, is not read (-EINVAL, -EFBIG; one line
+ * on warn).  Returns 0 or -errno.  Not thread-safe; call once before
  * threads start. */
 int services_load(const char *confdir, const char *legacy_dir,
 		  const char *etc_services, FILE *warn);

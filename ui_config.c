@@ -113,12 +113,17 @@ static int ui_config_protos_parse(const char *v, unsigned *out)
 	return 0;
 }
 
+#define UI_CONFIG_MAX		(64u << 10)	/* far above what 'W' writes */
+#define UI_CONFIG_WARN_MAX	20
+
 static void ui_config_warn(FILE *warn, const char *path, unsigned line,
-			   const char *what, const char *text)
+			   unsigned *warned, const char *what,
+			   const char *text)
 {
 	char p[PATH_MAX], t[128];
 
-	if (!warn)
+	/* A file of bad lines must not flood the terminal. */
+	if (!warn || ++*warned > UI_CONFIG_WARN_MAX)
 		return;
 	/* The file is the user's, but a terminal is still no place for
 	 * escape sequences from it. */
@@ -218,25 +223,36 @@ static int ui_config_apply(const char *k, const char *v, struct view_opts *o,
 int ui_config_load(const char *path, struct view_opts *o,
 		   struct ui_prefs *p, FILE *warn)
 {
-	char *line = NULL, *s, *eq, *k, *v;
-	size_t cap = 0;
-	unsigned lineno = 0;
-	FILE *f;
+	char *data, *pos, *line, *s, *eq, *k, *v, why[64], show[PATH_MAX];
+	unsigned lineno = 0, warned = 0;
+	size_t len;
 	int err;
 
 	if (!path)
 		return 0;
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (getline(&line, &cap, f) >= 0) {
+	err = util_read_file(path, UI_CONFIG_MAX, &data, &len);
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		/* Quiet on no permission: HOME may be someone else's (sudo);
+		 * loud on what must not be a settings file. */
+		if (warn && (err == -EINVAL || err == -EFBIG))
+			fprintf(warn, "flowtop: settings file %s: %s\n",
+				util_sanitize(show, sizeof(show), path),
+				util_read_file_why(why, sizeof(why), err,
+						   UI_CONFIG_MAX));
+		return err;
+	}
+	pos = data;
+	while ((line = util_next_line(&pos, data + len, NULL))) {
 		lineno++;
 		s = ui_config_trim(line);
 		if (!*s || *s == '#')
 			continue;
 		eq = strchr(s, '=');
 		if (!eq) {
-			ui_config_warn(warn, path, lineno, "no '=' in", s);
+			ui_config_warn(warn, path, lineno, &warned,
+				       "no '=' in", s);
 			continue;
 		}
 		*eq = '\0';
@@ -244,14 +260,18 @@ int ui_config_load(const char *path, struct view_opts *o,
 		v = ui_config_trim(eq + 1);
 		err = ui_config_apply(k, v, o, p);
 		if (err == -ENOENT)
-			ui_config_warn(warn, path, lineno, "unknown key", k);
+			ui_config_warn(warn, path, lineno, &warned,
+				       "unknown key", k);
 		else if (err)
-			ui_config_warn(warn, path, lineno, "bad value", v);
+			ui_config_warn(warn, path, lineno, &warned,
+				       "bad value", v);
 	}
-	err = ferror(f) ? -EIO : 0;
-	free(line);
-	fclose(f);
-	return err;
+	if (warn && warned > UI_CONFIG_WARN_MAX)
+		fprintf(warn, "flowtop: %s: %u more warnings not shown\n",
+			util_sanitize(show, sizeof(show), path),
+			warned - UI_CONFIG_WARN_MAX);
+	free(data);
+	return 0;
 }
 
 /* mkdir -p of the directory part of path. */

@@ -21,8 +21,10 @@ char *ui_config_default_path(char *buf, size_t len);
 /* Read path into o and/or p (either may be NULL); only the keys present
  * change anything, so command-line options applied afterwards win.
  * Unknown keys and bad values are skipped with one warning each on warn
- * (may be NULL).  A missing file is not an error (returns 0).  Returns 0,
- * or -errno if the file exists but cannot be read. */
+ * (may be NULL; the first 20, then a count).  A missing file is not an
+ * error (returns 0).  Returns 0, or -errno if the file exists but cannot
+ * be read: -EINVAL for what is not a regular file, -EFBIG over 64 KiB
+ * (these two also say so on warn). */
 int ui_config_load(const char *path, struct view_opts *o,
 		   struct ui_prefs *p, FILE *warn);
 

@@ -1,12 +1,16 @@
-/* util: formatting of numbers and inert drawing of outside strings. */
+/* util: formatting of numbers, inert text, whole files, clocks. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -252,4 +256,112 @@ uint64_t util_now_mono(void)
 uint64_t util_now_real(void)
 {
 	return util_now(CLOCK_REALTIME);
+}
+
+int util_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	size_t got = 0, cap;
+	char *buf;
+	ssize_t n;
+	int fd, err = 0;
+
+	*data = NULL;
+	*len = 0;
+	/* O_NONBLOCK: open() of a FIFO would wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	/* FIFOs, devices (/dev/zero never ends), directories. */
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		err = -EFBIG;
+		goto out;
+	}
+	/* One byte more than allowed: a file that grew is caught too. */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (got == cap) {
+			char *t;
+
+			if (cap > max) {
+				free(buf);
+				err = -EFBIG;
+				goto out;
+			}
+			cap = cap * 2 < max + 1 ? cap * 2 : max + 1;
+			t = realloc(buf, cap + 1);
+			if (!t) {
+				free(buf);
+				err = -ENOMEM;
+				goto out;
+			}
+			buf = t;
+		}
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			free(buf);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max) {
+		free(buf);
+		err = -EFBIG;
+		goto out;
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+out:
+	close(fd);
+	return err;
+}
+
+char *util_next_line(char **pos, char *end, size_t *len)
+{
+	char *line = *pos, *nl;
+
+	if (line >= end)
+		return NULL;
+	nl = memchr(line, '\n', (size_t)(end - line));
+	/* The last line may lack its newline: the buffer's NUL ends it. */
+	if (!nl)
+		nl = end;
+	*nl = '\0';
+	if (len)
+		*len = (size_t)(nl - line);
+	*pos = nl + 1;
+	return line;
+}
+
+const char *util_read_file_why(char *buf, size_t len, int err, size_t max)
+{
+	char size[32];
+
+	if (err == -EINVAL)
+		snprintf(buf, len, "not a regular file, not read");
+	else if (err == -EFBIG)
+		snprintf(buf, len, "larger than %s, not read",
+			 util_fmt_bytes(size, sizeof(size), max));
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
 }

@@ -1,4 +1,4 @@
-/* util: formatting of numbers and inert drawing of outside strings. */
+/* util: formatting of numbers, inert text, whole files, clocks. */
 #ifndef FLOWTOP_UTIL_H
 #define FLOWTOP_UTIL_H
 
@@ -22,6 +22,20 @@ char *util_sanitize(char *dst, size_t len, const char *src);
 
 /* Address to text (inet_ntop), family AF_INET or AF_INET6. */
 char *util_fmt_addr(char *buf, size_t len, int family, const void *addr);
+
+/* The whole of path, if it is a regular file of at most max bytes, in a
+ * new buffer (*data, NUL terminated, free() it; *len bytes before the
+ * NUL).  Opened with O_NONBLOCK, so a FIFO cannot hang it.  -EINVAL for
+ * what is not a regular file (FIFO, device, directory), -EFBIG above max,
+ * else -errno (-ENOENT: missing). */
+int util_read_file(const char *path, size_t max, char **data, size_t *len);
+/* The next line of such a buffer, from *pos up to end (data + len): its
+ * newline becomes a NUL, *pos moves past it, *len (if given) is its length
+ * (a NUL inside shows as strlen < len).  NULL after the last line. */
+char *util_next_line(char **pos, char *end, size_t *len);
+/* Why util_read_file failed, for "PATH: why": "not a regular file, not
+ * read", "larger than 1.0 MiB, not read", or strerror's text. */
+const char *util_read_file_why(char *buf, size_t len, int err, size_t max);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 uint64_t util_now_mono(void);

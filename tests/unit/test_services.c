@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -256,8 +257,8 @@ static void test_hostile_conf(void)
 	free(data);
 
 	warn_open(&w);
-	/* The directory itself as /etc/services: a read error, reported. */
-	CHECK(services_load(dir, NULL, dir, w.f) == -EISDIR);
+	/* The directory itself as /etc/services: not a file, reported. */
+	CHECK(services_load(dir, NULL, dir, w.f) == -EINVAL);
 	warn_close(&w);
 
 	CHECK_STR(services_name(IPPROTO_TCP, 83), "crlf");
@@ -276,7 +277,7 @@ static void test_hostile_conf(void)
 	CHECK(strstr(w.text, ":3: NUL byte") != NULL);
 	CHECK(strstr(w.text, ":5: non-ASCII") != NULL);
 	CHECK(strstr(w.text, ":6: service name longer") != NULL);
-	CHECK(strstr(w.text, "Is a directory") != NULL);
+	CHECK(strstr(w.text, "not a regular file") != NULL);
 	for (s = w.text; s && *s; s++) {
 		if ((unsigned char)*s < 0x20 && *s != '\n')
 			inert = false;
@@ -458,9 +459,73 @@ static void test_original_conf(void)
 	services_free();
 }
 
+/* A FIFO (open() used to wait for a writer), /dev/zero (memory grew until
+ * the kernel killed us), a huge file and a flood of bad lines. */
+static void test_not_files(void)
+{
+	char dir[] = "/tmp/test_svc_nf.XXXXXX", tcp[128], udp[128];
+	struct warnbuf w;
+	FILE *f;
+	int i;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	alarm(20);
+	snprintf(tcp, sizeof(tcp), "%s/tcp.conf", dir);
+	snprintf(udp, sizeof(udp), "%s/udp.conf", dir);
+	CHECK(mkfifo(tcp, 0600) == 0);
+	CHECK(symlink("/dev/zero", udp) == 0);
+	warn_open(&w);
+	CHECK(services_load(dir, NULL, DATA "/no-such-file", w.f) == -EINVAL);
+	warn_close(&w);
+	CHECK(count_lines(w.text) == 2);
+	CHECK(strstr(w.text, "tcp.conf: not a regular file, not read\n"));
+	CHECK(strstr(w.text, "udp.conf: not a regular file, not read\n"));
+	free(w.text);
+	unlink(tcp);
+	unlink(udp);
+
+	/* Over the limit: one line naming the file and the limit. */
+	f = fopen(udp, "w");
+	for (i = 0; f && i < (9 << 20) / 16; i++)
+		fputs("53 domain-dup-x\n", f);
+	if (f)
+		fclose(f);
+	warn_open(&w);
+	CHECK(services_load(dir, NULL, DATA "/no-such-file", w.f) == -EFBIG);
+	warn_close(&w);
+	CHECK(count_lines(w.text) == 1);
+	CHECK(strstr(w.text, "udp.conf: larger than 8.0 MiB, not read\n"));
+	free(w.text);
+
+	/* Under it but all bad: 20 warnings and one line for the rest. */
+	f = fopen(udp, "w");
+	fputs("53 dns\n", f);
+	for (i = 0; f && i < 10000; i++)
+		fputs("53 dns\n", f);
+	if (f)
+		fclose(f);
+	warn_open(&w);
+	CHECK(services_load(dir, NULL, DATA "/no-such-file", w.f) == 0);
+	warn_close(&w);
+	CHECK(count_lines(w.text) == 21);
+	CHECK(strstr(w.text, "udp.conf:21: port 53 already named dns\n"));
+	CHECK(!strstr(w.text, "udp.conf:22:"));
+	CHECK(strstr(w.text, "udp.conf: 9980 more warnings not shown\n"));
+	CHECK_STR(services_name(IPPROTO_UDP, 53), "dns");
+	free(w.text);
+	services_free();
+	unlink(udp);
+	alarm(0);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_data_files();
+	test_not_files();
 	test_hostile_conf();
 	test_missing_files();
 	test_shipped_conf();

@@ -116,6 +116,53 @@ static void test_load(void)
 	CHECK(ui_config_load(dir, &o, NULL, NULL) < 0);
 }
 
+/* What is not a file is refused in one line; bad lines do not flood. */
+static void test_not_files(void)
+{
+	struct view_opts o;
+	char path[128], *warnbuf = NULL;
+	size_t warnlen = 0;
+	FILE *warn, *f;
+	int i;
+
+	alarm(20);
+	view_opts_default(&o);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK(mkfifo(path, 0600) == 0);
+	warn = open_memstream(&warnbuf, &warnlen);
+	CHECK(ui_config_load(path, &o, NULL, warn) == -EINVAL);
+	unlink(path);
+	CHECK(symlink("/dev/zero", path) == 0);
+	CHECK(ui_config_load(path, &o, NULL, warn) == -EINVAL);
+	unlink(path);
+	f = fopen(path, "w");
+	for (i = 0; f && i < 70000; i++)
+		fputs("x\n", f);
+	if (f)
+		fclose(f);
+	CHECK(ui_config_load(path, &o, NULL, warn) == -EFBIG);
+	f = fopen(path, "w");
+	for (i = 0; f && i < 1000; i++)
+		fputs("bits=maybe\n", f);
+	if (f)
+		fclose(f);
+	CHECK(ui_config_load(path, &o, NULL, warn) == 0);
+	unlink(path);
+	fclose(warn);
+	alarm(0);
+	CHECK(warnbuf && count_lines(warnbuf) == 3 + 21);
+	CHECK(warnbuf && strstr(warnbuf, "flowtop: settings file "));
+	CHECK(warnbuf && strstr(warnbuf, "fifo: not a regular file, not "
+				"read\n"));
+	CHECK(warnbuf && strstr(warnbuf, "fifo: larger than 64.0 KiB, not "
+				"read\n"));
+	CHECK(warnbuf && strstr(warnbuf, "fifo:20: bad value 'maybe'"));
+	CHECK(warnbuf && !strstr(warnbuf, "fifo:21:"));
+	CHECK(warnbuf && strstr(warnbuf, "fifo: 980 more warnings not "
+				"shown\n"));
+	free(warnbuf);
+}
+
 static void test_save_roundtrip(void)
 {
 	struct view_opts o, back;
@@ -224,6 +271,7 @@ int main(void)
 		return 2;
 	}
 	test_load();
+	test_not_files();
 	test_save_roundtrip();
 	test_default_path();
 	rc = check_summary("test_ui_config");

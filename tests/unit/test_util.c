@@ -1,12 +1,16 @@
-/* Unit tests for util.c: number formatting and util_sanitize. */
+/* Unit tests for util.c: number formatting, util_sanitize, files. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "check.h"
@@ -397,6 +401,86 @@ static void test_clocks(void)
 	CHECK(r / 1000000000ull <= (uint64_t)time(NULL) + 1);
 }
 
+static void test_read_file(void)
+{
+	char dir[] = "/tmp/test_util.XXXXXX", path[128], why[64], *data;
+	size_t len;
+	FILE *f;
+	int i;
+
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		check_failed++;
+		return;
+	}
+	/* A FIFO that blocked open() would end the test here. */
+	alarm(20);
+	snprintf(path, sizeof(path), "%s/file", dir);
+	f = fopen(path, "w");
+	for (i = 0; f && i < 100; i++)
+		fputs("0123456789", f);
+	if (f)
+		fclose(f);
+	CHECK(util_read_file(path, 1000, &data, &len) == 0);
+	CHECK(data && len == 1000 && data[1000] == '\0' &&
+	      !strncmp(data + 990, "0123456789", 10));
+	free(data);
+	/* One byte over the limit is too big, and says by how much. */
+	CHECK(util_read_file(path, 999, &data, &len) == -EFBIG);
+	CHECK(data == NULL && len == 0);
+	CHECK_STR(util_read_file_why(why, sizeof(why), -EFBIG, 999),
+		  "larger than 999 B, not read");
+	CHECK_STR(util_read_file_why(why, sizeof(why), -EFBIG, 1u << 20),
+		  "larger than 1.0 MiB, not read");
+	unlink(path);
+
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	CHECK(util_read_file(path, 10, &data, &len) == 0);
+	CHECK(data && len == 0 && data[0] == '\0');
+	free(data);
+	unlink(path);
+	CHECK(util_read_file(path, 10, &data, &len) == -ENOENT);
+	CHECK_STR(util_read_file_why(why, sizeof(why), -ENOENT, 10),
+		  "No such file or directory");
+
+	/* Not regular: refused at once, whatever their size would be. */
+	CHECK(util_read_file(dir, 10, &data, &len) == -EINVAL);
+	CHECK_STR(util_read_file_why(why, sizeof(why), -EINVAL, 10),
+		  "not a regular file, not read");
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK(util_read_file(path, 1u << 20, &data, &len) == -EINVAL);
+	unlink(path);
+	CHECK(symlink("/dev/zero", path) == 0);
+	CHECK(util_read_file(path, 1u << 20, &data, &len) == -EINVAL);
+	CHECK(data == NULL);
+	unlink(path);
+	alarm(0);
+	rmdir(dir);
+}
+
+static void test_next_line(void)
+{
+	char text[] = "a\nbc\n\nd\0e\nlast", *pos = text, *end, *l;
+	char empty[] = "", *epos = empty;
+	size_t n = 99;
+
+	end = text + sizeof(text) - 1;
+	l = util_next_line(&pos, end, &n);
+	CHECK(l && !strcmp(l, "a") && n == 1);
+	l = util_next_line(&pos, end, &n);
+	CHECK(l && !strcmp(l, "bc") && n == 2);
+	l = util_next_line(&pos, end, &n);
+	CHECK(l && !strcmp(l, "") && n == 0);
+	l = util_next_line(&pos, end, &n);
+	CHECK(l && !strcmp(l, "d") && n == 3);	/* the NUL shows */
+	l = util_next_line(&pos, end, NULL);
+	CHECK(l && !strcmp(l, "last"));
+	CHECK(util_next_line(&pos, end, &n) == NULL);
+	CHECK(util_next_line(&epos, empty, &n) == NULL);
+}
+
 int main(void)
 {
 	test_bytes();
@@ -412,5 +496,7 @@ int main(void)
 	test_sanitize_roundtrip();
 	test_addr();
 	test_clocks();
+	test_read_file();
+	test_next_line();
 	return check_summary("test_util");
 }
