@@ -529,7 +529,8 @@ int main(int argc, char **argv)
 	if (!s.view.no_geoip) {
 		/* A bad file next to good ones is skipped (and named in the
 		 * hint); only no database at all turns the lookups off. */
-		n_geo = geoip_open(gconf, NULL, &geo_hint);
+		n_geo = geoip_open(gconf, NULL, &geo_hint,
+				   s.batch ? stderr : NULL);
 		if (n_geo < 0)
 			geo_hint = "GeoIP: cannot read the databases";
 	}

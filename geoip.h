@@ -19,9 +19,10 @@ struct geo_info {
  * /var/lib/GeoIP; extra_dirs (NULL-terminated, may be NULL) come first, for
  * tests.  Returns the number of databases opened (0 is not an error), or
  * -errno.  *hint gets a one-line text for the status line when none was
- * found (static storage). */
+ * found (static storage).  A conffile that is not a regular file or is
+ * over 64 KiB is not read: one line on warn (may be NULL), and the hint. */
 int geoip_open(const char *conffile, const char *const *extra_dirs,
-	       const char **hint);
+	       const char **hint, FILE *warn);
 /* Look up an address (family AF_INET/AF_INET6, addr in network order).
  * NULL if nothing is known or it is a private/loopback/doc address with no
  * entry.  Thread-safe. */
@@ -43,10 +44,13 @@ int geoip_update(const char *conffile, const char *const *dirs, FILE *tty,
  * Conf keywords: "dir DIR" (searched after extra_dirs), "nodefaultdirs"
  * (skip /usr/share/GeoIP and /var/lib/GeoIP); -u also reads "url URL
  * [NAME]", "cafile", "timeout", "maxtime", "maxsize" (etc/geoip.conf). */
+/* The largest geoip.conf read: it holds a handful of lines. */
+#define GEOIP_CONF_MAX	(64u << 10)
 /* Read conffile, calling cb(keyword, rest of the line, line number, arg)
  * for each line that is not blank or a comment ('#' at the start of a line
  * or after a blank).  Stops at the first non-zero cb result and returns it;
- * 0 at the end of the file, -errno if it cannot be read. */
+ * 0 at the end of the file, -errno if it cannot be read (-EINVAL: not a
+ * regular file, -EFBIG: over 64 KiB; see util_read_file). */
 int geoip_conf_foreach(const char *conffile,
 		       int (*cb)(const char *key, const char *value,
 				 unsigned int line, void *arg),

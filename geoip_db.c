@@ -25,16 +25,16 @@ int geoip_conf_foreach(const char *conffile,
 				 unsigned int line, void *arg),
 		       void *arg)
 {
-	char *buf = NULL, *p, *key, *val, *end;
+	char *data, *pos, *buf, *p, *key, *val, *end;
 	unsigned int lineno = 0;
-	size_t cap = 0;
-	int ret = 0;
-	FILE *f;
+	size_t len;
+	int ret;
 
-	f = fopen(conffile, "re");
-	if (!f)
-		return -errno;
-	while (getline(&buf, &cap, f) >= 0) {
+	ret = util_read_file(conffile, GEOIP_CONF_MAX, &data, &len);
+	if (ret)
+		return ret;
+	pos = data;
+	while (!ret && (buf = util_next_line(&pos, data + len, NULL))) {
 		lineno++;
 		for (p = buf; *p; p++) {
 			/* '#' opens a comment only at a word start: URLs keep
@@ -62,13 +62,8 @@ int geoip_conf_foreach(const char *conffile,
 				val++;
 		}
 		ret = cb(key, val, lineno, arg);
-		if (ret)
-			break;
 	}
-	if (!ret && ferror(f))
-		ret = -EIO;
-	free(buf);
-	fclose(f);
+	free(data);
 	return ret;
 }
 
@@ -297,6 +292,7 @@ struct geoip_scan {
 	size_t nseen;
 	char bad[PATH_MAX];
 	char bad_why[128];
+	char conf_why[64];	/* geoip.conf was not read: why */
 	unsigned int order;
 };
 
@@ -444,7 +440,10 @@ static void geoip_make_hint(const struct geoip_scan *s)
 	for (i = 0; i < geoip_ndbs; i++)
 		if (geoip_dbs[i]->kind & GEOIP_KIND_GEO)
 			geo = true;
-	if (s->bad[0] && geo)
+	if (s->conf_why[0])
+		snprintf(raw, sizeof(raw), "GeoIP: geoip.conf %s",
+			 s->conf_why);
+	else if (s->bad[0] && geo)
 		snprintf(raw, sizeof(raw),
 			 "GeoIP: skipped bad file %.200s (%.100s)", s->bad,
 			 s->bad_why);
@@ -478,7 +477,7 @@ int geoip_table_new(_Atomic(struct geoip_table *) *root, size_t size)
 }
 
 int geoip_open(const char *conffile, const char *const *extra_dirs,
-	       const char **hint)
+	       const char **hint, FILE *warn)
 {
 	static const char *const defaults[] = GEOIP_DEFAULT_DIRS;
 	struct geoip_scan *s;
@@ -495,6 +494,14 @@ int geoip_open(const char *conffile, const char *const *extra_dirs,
 		err = geoip_add_dir(s, extra_dirs[i]);
 	if (!err && conffile) {
 		err = geoip_conf_foreach(conffile, geoip_conf_cb, s);
+		/* Not a file, or a huge one: say so; a missing one is fine. */
+		if (err == -EINVAL || err == -EFBIG) {
+			util_read_file_why(s->conf_why, sizeof(s->conf_why),
+					   err, GEOIP_CONF_MAX);
+			if (warn)
+				fprintf(warn, "flowtop: %s: %s\n", conffile,
+					s->conf_why);
+		}
 		/* Without a readable conf file the defaults still work. */
 		if (err && err != -ENOMEM)
 			err = 0;

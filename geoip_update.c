@@ -802,11 +802,14 @@ int geoip_update(const char *conffile, const char *const *dirs, FILE *tty,
 	}
 	ret = geoip_conf_foreach(conffile, geoip_up_conf_cb, &c);
 	if (ret) {
+		char why[64];
+
 		if (c.error[0])
 			fprintf(err, "flowtop -u: %s\n", c.error);
 		else
-			fprintf(err, "flowtop -u: cannot read %s: %s\n",
-				conffile, strerror(-ret));
+			fprintf(err, "flowtop -u: %s: %s\n", conffile,
+				util_read_file_why(why, sizeof(why), ret,
+						   GEOIP_CONF_MAX));
 		geoip_up_free(&c);
 		return ret;
 	}

@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	n = geoip_open(path, dirs, &hint);
+	n = geoip_open(path, dirs, &hint, NULL);
 	if (n != 2) {
 		fprintf(stderr, "geoip_bench: opened %d databases (%s)\n", n,
 			hint ? hint : "");

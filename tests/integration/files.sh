@@ -2,9 +2,10 @@
 # files.sh: files that are not files, or are too big, do not hang flowtop,
 # fill its memory or flood its output.
 #
-# The settings file (--config), tcp.conf and udp.conf (--confdir) as a
-# FIFO and as a symlink to /dev/zero: flowtop -j ends at once with one line
-# each on stderr and its usual output; so does the screen under tmux.  A
+# The settings file (--config), tcp.conf, udp.conf and geoip.conf
+# (--confdir) as a FIFO and as a symlink to /dev/zero: flowtop -j ends at
+# once with one line each on stderr and its usual output; the screen
+# starts too, and names geoip.conf in its status line.  A
 # 100 MB udp.conf of repeated lines: one line naming the limit, and little
 # memory.  An 8 MB one of bad lines: 20 warnings and one line for the rest.
 . "$(dirname "$0")/../lib.sh"
@@ -35,7 +36,7 @@ run() {		# run NAME [flowtop options]
 
 	shift
 	ip netns exec "$NS" "$T_PYTHON" "$T_TMP/run.py" "$T_TMP/$name.out" \
-		"$T_TMP/$name.err" "$FT" -j -U -c 1 -t 0.2 -n -G \
+		"$T_TMP/$name.err" "$FT" -j -U -c 1 -t 0.2 -n \
 		--confdir "$CONF" "$@"
 }
 flows() {	# flows NAME: the JSON lines of the run
@@ -43,11 +44,12 @@ flows() {	# flows NAME: the JSON lines of the run
 }
 
 # 1. FIFOs: open() used to wait for a writer for ever.
-mkfifo "$CONF/tcp.conf" "$CONF/udp.conf" "$T_TMP/rc.fifo"
+mkfifo "$CONF/tcp.conf" "$CONF/udp.conf" "$CONF/geoip.conf" \
+	"$T_TMP/rc.fifo"
 read -r rc rss < <(run fifo --config "$T_TMP/rc.fifo")
 t_check "FIFOs: flowtop -j ends by itself, exit 0 (got $rc)" test "$rc" = 0
-t_check "FIFOs: one line each on stderr, three in all" \
-	test "$(grep -c . "$T_TMP/fifo.err")" = 3
+t_check "FIFOs: one line each on stderr, four in all" \
+	test "$(grep -c . "$T_TMP/fifo.err")" = 4
 t_check "FIFOs: the settings file is named" grep -q \
 	"^flowtop: settings file $T_TMP/rc.fifo: not a regular file, not read" \
 	"$T_TMP/fifo.err"
@@ -55,12 +57,15 @@ t_check "FIFOs: tcp.conf is named" \
 	grep -q "tcp.conf: not a regular file, not read$" "$T_TMP/fifo.err"
 t_check "FIFOs: udp.conf is named" \
 	grep -q "udp.conf: not a regular file, not read$" "$T_TMP/fifo.err"
+t_check "FIFOs: geoip.conf is named" \
+	grep -q "geoip.conf: not a regular file, not read$" "$T_TMP/fifo.err"
 t_check "FIFOs: the flows are printed" test "$(flows fifo)" = 3
-rm -f "$CONF/tcp.conf" "$CONF/udp.conf" "$T_TMP/rc.fifo"
+rm -f "$CONF"/*.conf "$T_TMP/rc.fifo"
 
 # 2. /dev/zero: memory used to grow ~1 GB/s until the kernel killed it.
 ln -s /dev/zero "$CONF/tcp.conf"
 ln -s /dev/zero "$CONF/udp.conf"
+ln -s /dev/zero "$CONF/geoip.conf"
 ln -s /dev/zero "$T_TMP/rc.zero"
 read -r rc rss < <(run zero --config "$T_TMP/rc.zero")
 t_check "/dev/zero: flowtop -j ends by itself, exit 0 (got $rc)" \
@@ -68,22 +73,24 @@ t_check "/dev/zero: flowtop -j ends by itself, exit 0 (got $rc)" \
 t_check "/dev/zero: under 100 MB of memory (max RSS ${rss} KiB)" \
 	test "$rss" -lt 102400
 t_check "/dev/zero: one line each on stderr" \
-	test "$(grep -c 'not a regular file, not read$' "$T_TMP/zero.err")" = 3
+	test "$(grep -c 'not a regular file, not read$' "$T_TMP/zero.err")" = 4
 t_check "/dev/zero: the flows are printed" test "$(flows zero)" = 3
 
 # The screen, with the same files: it starts, and q ends it.
 S=ft_files_$$
 tmux -L "$S" -f /dev/null new-session -d -s "$S" -x 100 -y 30 \
-	"ip netns exec $NS $FT -U -t 0.5 -n -G --confdir $CONF \
+	"ip netns exec $NS $FT -U -t 0.5 -n --confdir $CONF \
 	--config $T_TMP/rc.zero 2>$T_TMP/screen.err; echo \$? >$T_TMP/screen.rc"
 t_at_cleanup "tmux -L $S kill-server 2>/dev/null"
 t_check "/dev/zero: the screen starts" t_wait_for 10 sh -c \
 	"tmux -L $S capture-pane -p -t $S | grep -q '^flowtop '"
+t_check "/dev/zero: the status line names geoip.conf" sh -c \
+	"tmux -L $S capture-pane -p -t $S | grep -q 'geoip.conf not a regular'"
 tmux -L "$S" send-keys -t "$S" q
 t_check "/dev/zero: and q ends it with status 0" \
 	t_wait_for 5 grep -qx 0 "$T_TMP/screen.rc"
 tmux -L "$S" kill-server 2>/dev/null
-rm -f "$CONF/tcp.conf" "$CONF/udp.conf" "$T_TMP/rc.zero"
+rm -f "$CONF"/*.conf "$T_TMP/rc.zero"
 
 # 3. 100 MB of repeated lines: refused in one line, not read.
 yes '53 dns' | head -c 100M >"$CONF/udp.conf"

@@ -103,7 +103,7 @@ static int open_dirs(const char *d1, const char *d2, const char **hint)
 		path_of(p2, sizeof(p2), d2);
 		dirs[1] = p2;
 	}
-	return geoip_open(conf_nodef, dirs, hint);
+	return geoip_open(conf_nodef, dirs, hint, NULL);
 }
 
 static void check_geo(const char *addr, const char *cc, const char *country,
@@ -651,7 +651,7 @@ static void test_conf(void)
 	CHECK(geoip_conf_foreach(missing, conf_cb, NULL) == -ENOENT);
 
 	/* Directories from the conf file. */
-	CHECK(geoip_open(conf, NULL, &hint) == 4);
+	CHECK(geoip_open(conf, NULL, &hint, NULL) == 4);
 	CHECK(hint == NULL);
 	check_geo("2001:db8:3::1", "SE", "Sweden", "Stockholm", 64501,
 		  "Example Six");
@@ -662,7 +662,7 @@ static void test_conf(void)
 		const char *dirs[] = { pa, NULL };
 
 		path_of(pa, sizeof(pa), "a");
-		CHECK(geoip_open(conf, dirs, &hint) == 5);
+		CHECK(geoip_open(conf, dirs, &hint, NULL) == 5);
 		check_geo("192.0.2.1", "DE", "Germany", "Sampleton", 64500,
 			  "Example Transit");
 		/* a/ answers first where both know the address. */
@@ -677,10 +677,49 @@ static void test_conf(void)
 		const char *dirs[] = { pa, NULL };
 
 		path_of(pa, sizeof(pa), "b");
-		CHECK(geoip_open(missing, dirs, NULL) >= 1);
+		CHECK(geoip_open(missing, dirs, NULL, NULL) >= 1);
 		check_geo("203.0.113.9", "AU", "Australia", "Exampleville", 0,
 			  "");
 		geoip_close();
+	}
+	/* One that is not a file (a FIFO would hang open(), /dev/zero
+	 * never ends) or is huge: not read, said once, defaults go on. */
+	{
+		char pa[256], *warnbuf = NULL;
+		const char *dirs[] = { pa, NULL };
+		size_t warnlen = 0;
+		FILE *warn, *f;
+		int i;
+
+		alarm(20);
+		path_of(pa, sizeof(pa), "b");
+		path_of(missing, sizeof(missing), "odd.conf");
+		warn = open_memstream(&warnbuf, &warnlen);
+		CHECK(mkfifo(missing, 0600) == 0);
+		CHECK(geoip_conf_foreach(missing, conf_cb, NULL) == -EINVAL);
+		CHECK(geoip_open(missing, dirs, &hint, warn) >= 1);
+		CHECK(hint && strstr(hint, "geoip.conf not a regular file"));
+		geoip_close();
+		unlink(missing);
+		CHECK(symlink("/dev/zero", missing) == 0);
+		CHECK(geoip_conf_foreach(missing, conf_cb, NULL) == -EINVAL);
+		unlink(missing);
+		f = fopen(missing, "w");
+		for (i = 0; f && i < 70000; i++)
+			fputs("# x\n", f);
+		if (f)
+			fclose(f);
+		CHECK(geoip_conf_foreach(missing, conf_cb, NULL) == -EFBIG);
+		CHECK(geoip_open(missing, dirs, NULL, warn) >= 1);
+		geoip_close();
+		unlink(missing);
+		fclose(warn);
+		alarm(0);
+		CHECK(warnbuf && strstr(warnbuf, "odd.conf: not a regular "
+					"file, not read\n"));
+		CHECK(warnbuf && strstr(warnbuf, "odd.conf: larger than 64.0 "
+					"KiB, not read\n"));
+		free(warnbuf);
 	}
 }
 
