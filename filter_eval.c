@@ -198,7 +198,7 @@ static bool filter_match_device(const struct filter *f,
 				const struct flow_row *row,
 				const struct filter_ctx *ctx)
 {
-	const char *pat = f->strs + n->u.str;
+	const char *pat;
 	struct lan_device d;
 	char buf[256];
 	uint8_t mac[sizeof(n->u.num)];
@@ -213,6 +213,8 @@ static bool filter_match_device(const struct filter *f,
 		memcpy(mac, &n->u.num, sizeof(mac));
 		return d.mac_len == n->flags && !memcmp(d.mac, mac, n->flags);
 	}
+	/* Only a name pattern has a string: see filter_geo_match. */
+	pat = f->strs + n->u.str;
 	snprintf(buf, sizeof(buf), "%s", d.name);
 	if (filter_glob_label(n, pat, buf))
 		return true;
@@ -345,10 +347,14 @@ static bool filter_is_nat(const struct fnode *n, const struct flow_rec *r)
 static bool filter_geo_match(const struct filter *f, const struct fnode *n,
 			     const struct geo_info *g)
 {
-	const char *pat = f->strs + n->u.str;
+	const char *pat;
 
 	if (!g)
 		return false;
+	/* u.num, not a string: f->strs may be NULL (no string terms). */
+	if (n->kind == FN_ASN)
+		return g->asn && g->asn == n->u.num;
+	pat = f->strs + n->u.str;
 	switch (n->kind) {
 	case FN_COUNTRY:
 		if ((n->flags & FNF_CC) &&
@@ -361,8 +367,6 @@ static bool filter_geo_match(const struct filter *f, const struct fnode *n,
 		return filter_glob_opt(pat, g->city);
 	case FN_ORG:
 		return filter_glob_opt(pat, g->as_org);
-	case FN_ASN:
-		return g->asn && g->asn == n->u.num;
 	}
 	return false;
 }

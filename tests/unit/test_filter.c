@@ -480,6 +480,12 @@ static const struct {
 	{ "city \"san francisco\"", "t4 sn" },
 	{ "asn 64500", "t4 sn" },
 	{ "asn AS64501", "t6" },
+	/* No string term at all: the program has no string table, which
+	 * an AS number must not be taken as an offset into (the fuzzer's
+	 * UBSan: "applying non-zero offset to null pointer"). */
+	{ "asn 4", "" },
+	{ "asn 4 or asn 64501", "t6" },
+	{ "not asn 4 and asn 64500", "t4 sn" },
 	{ "org \"Beispiel GmbH\"", "t6" },
 	{ "org *net*", "t4 sn" },
 	/* States, per protocol's numbering. */
