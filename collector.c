@@ -117,6 +117,16 @@ struct nlmsghdr *collector_put_request(char *buf, uint16_t type,
 	return nlh;
 }
 
+int collector_cb_run(const void *buf, ssize_t n, uint32_t seq,
+		     unsigned int portid, mnl_cb_t cb, void *data)
+{
+	if (n < 0 || !util_nl_frames_ok(buf, (size_t)n)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	return mnl_cb_run(buf, (size_t)n, seq, portid, cb, data);
+}
+
 int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
 			   uint32_t seq, unsigned int portid, mnl_cb_t cb,
 			   void *data)
@@ -131,7 +141,7 @@ int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
 				continue;
 			return -errno;
 		}
-		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
+		ret = collector_cb_run(buf, n, seq, portid, cb, data);
 		if (ret < 0)
 			return -errno;
 		if (ret == MNL_CB_STOP)
@@ -474,6 +484,10 @@ static int read_events(struct collector *c, int max)
 			continue;
 		}
 		any = true;
+		if (!util_nl_frames_ok(c->buf, (size_t)n)) {
+			atomic_fetch_add(&c->parse_errors, 1);
+			continue;
+		}
 		mnl_cb_run(c->buf, n, 0, 0, event_cb, c);
 	}
 	if ((any || lost) && events_dropped(c))

@@ -155,6 +155,11 @@ int collector_scope_scan(struct collector_scope *s,
 struct nlmsghdr *collector_put_request(char *buf, uint16_t type,
 				       uint16_t flags, uint8_t family,
 				       uint32_t seq);
+/* mnl_cb_run on a buffer whose message lengths were checked first (see
+ * util_nl_frames_ok): a forged length must not walk us off the buffer;
+ * -1 with errno EBADMSG for such a buffer. */
+int collector_cb_run(const void *buf, ssize_t n, uint32_t seq,
+		     unsigned int portid, mnl_cb_t cb, void *data);
 int collector_recv_answers(struct mnl_socket *nl, char *buf, size_t len,
 			   uint32_t seq, unsigned int portid, mnl_cb_t cb,
 			   void *data);

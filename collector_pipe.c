@@ -42,8 +42,8 @@ static void *pipe_main(void *arg)
 		} while (n < 0 && errno == EINTR);
 		/* Only to find the end: NLMSG_DONE or an error. */
 		ret = n < 0 ? MNL_CB_ERROR :
-		      mnl_cb_run(p->buf[slot], n, p->seq, p->portid, NULL,
-				 NULL);
+		      collector_cb_run(p->buf[slot], n, p->seq, p->portid,
+				       NULL, NULL);
 		pthread_mutex_lock(&p->lock);
 		p->len[slot] = n < 0 ? -errno : n;
 		p->head++;
@@ -84,8 +84,8 @@ int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
 				err = (int)n;
 				end = true;
 			} else {
-				ret = mnl_cb_run(p->buf[slot], n, seq,
-						 p->portid, cb, data);
+				ret = collector_cb_run(p->buf[slot], n, seq,
+						       p->portid, cb, data);
 				if (ret < 0)
 					err = -errno ? -errno : -EIO;
 				end = ret <= MNL_CB_STOP;

@@ -17,6 +17,7 @@
 
 #include "proc_lookup.h"
 #include "proc_lookup_impl.h"
+#include "util.h"
 
 struct pl_parse {
 	struct pl_snap *snap;
@@ -276,6 +277,9 @@ int pl_parse_buf(const void *buf, size_t len, uint32_t seq,
 	struct pl_parse pp = { .snap = snap, .l4proto = l4proto };
 	int ret;
 
+	/* A forged message length must not walk us off the buffer. */
+	if (!util_nl_frames_ok(buf, len))
+		return -EBADMSG;
 	errno = 0;
 	ret = mnl_cb_run(buf, len, seq, portid,
 			 l4proto ? pl_diag_cb : pl_addr_cb, &pp);

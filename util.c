@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <linux/netlink.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,4 +366,27 @@ const char *util_read_file_why(char *buf, size_t len, int err, size_t max)
 	else
 		snprintf(buf, len, "%s", strerror(-err));
 	return buf;
+}
+
+bool util_nl_frames_ok(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	struct nlmsghdr h;
+	size_t off = 0, step;
+
+	while (len - off >= sizeof(h)) {
+		memcpy(&h, p + off, sizeof(h));
+		/* What mnl_nlmsg_ok() would take as a negative length. */
+		if (h.nlmsg_len > INT_MAX)
+			return false;
+		/* Too short or cut off: libmnl stops here, safely. */
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		step = NLMSG_ALIGN(h.nlmsg_len);
+		/* The last message may lack its padding. */
+		if (step >= len - off)
+			break;
+		off += step;
+	}
+	return true;
 }

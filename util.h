@@ -37,6 +37,15 @@ char *util_next_line(char **pos, char *end, size_t *len);
  * read", "larger than 1.0 MiB, not read", or strerror's text. */
 const char *util_read_file_why(char *buf, size_t len, int err, size_t max);
 
+/* Can libmnl walk buf safely?  False if a message it would reach claims
+ * 2^31 bytes or more: mnl_nlmsg_ok() compares (int)nlmsg_len, so such a
+ * length passes and mnl_nlmsg_next() then walks backwards, or not at all.
+ * (A length that is merely too short or too long ends libmnl's walk.)
+ * Call before mnl_cb_run.  Only a sender with CAP_NET_ADMIN (a
+ * container's root, with -N) can forge one, but it must not hang or
+ * crash us. */
+bool util_nl_frames_ok(const void *buf, size_t len);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 uint64_t util_now_mono(void);
 uint64_t util_now_real(void);

@@ -481,6 +481,33 @@ static void test_next_line(void)
 	CHECK(util_next_line(&epos, empty, &n) == NULL);
 }
 
+static void test_nl_frames(void)
+{
+	uint32_t b[16];
+
+	memset(b, 0, sizeof(b));
+	CHECK(util_nl_frames_ok(b, 0));
+	CHECK(util_nl_frames_ok(b, 15));	/* less than a header: none */
+	CHECK(util_nl_frames_ok(b, 16));	/* 0: libmnl stops */
+	b[0] = 17;
+	CHECK(util_nl_frames_ok(b, 16));	/* cut off: libmnl stops */
+	CHECK(util_nl_frames_ok(b, 17));	/* no padding at the end */
+	/* What libmnl lets through: (int)0xfffffff0 is -16. */
+	b[0] = 0xfffffff0u;
+	CHECK(!util_nl_frames_ok(b, 64));
+	b[0] = 0x80000000u;
+	CHECK(!util_nl_frames_ok(b, 64));
+	b[0] = 0x7fffffffu;
+	CHECK(util_nl_frames_ok(b, 64));
+	/* The second message's length is looked at too. */
+	b[0] = 20;
+	b[5] = 24;
+	CHECK(util_nl_frames_ok(b, 44));
+	b[5] = 0xfffffff0u;
+	CHECK(!util_nl_frames_ok(b, 64));
+	CHECK(util_nl_frames_ok(b, 35));	/* not reached: too short */
+}
+
 int main(void)
 {
 	test_bytes();
@@ -498,5 +525,6 @@ int main(void)
 	test_clocks();
 	test_read_file();
 	test_next_line();
+	test_nl_frames();
 	return check_summary("test_util");
 }
