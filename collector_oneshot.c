@@ -67,7 +67,9 @@ static struct nlmsghdr *put_entry_request(char *buf, uint16_t type,
 static int one_shot(uint16_t type, const struct flow_rec *r, mnl_cb_t cb,
 		    void *data)
 {
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	/* Zeroed: libmnl leaves the padding after an attribute as it finds
+	 * it, and all of it goes to the kernel (valgrind saw it). */
+	char *buf = calloc(1, MNL_SOCKET_BUFFER_SIZE);
 	struct collector_replay *rp = collector_replay_active();
 	struct mnl_socket *nl = NULL;
 	struct nlmsghdr *nlh;

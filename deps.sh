@@ -13,7 +13,7 @@ libncurses-dev libmaxminddb-dev liburcu-dev libcurl4-openssl-dev zlib1g-dev"
 # for the tests: the kernel side, the terminal, the helpers' servers
 run="conntrack nftables iproute2 tmux python3 mmdb-bin openssl procps
 ca-certificates bash-completion zsh mandoc groff-base util-linux man-db
-coreutils mawk"
+coreutils mawk valgrind"
 # tests/cross.sh: cross compilers, qemu-user, arm64 libraries (multiarch),
 # mmdebstrap for s390x's (a sysroot) and tests/deb.sh's chroot
 cross_arch=arm64
