@@ -132,3 +132,45 @@ distclean: clean
 	deb-check bench \
 	install uninstall clean distclean
 .SECONDARY:
+
+# --- Robustness: fuzzing (kept apart from the rules above) ---
+# make fuzz [FUZZ_SECS=60]: each libFuzzer target (tests/fuzz/fuzz_*.c)
+# in turn under ASan+UBSan, from its corpus in tests/fuzz/corpus/; make
+# fuzz-check: each for FUZZ_CHECK_SECS on its corpus (make check runs it).
+FUZZ_CC ?= clang
+FUZZ_O = build-fuzz
+FUZZ_SECS ?= 60
+FUZZ_CHECK_SECS ?= 3
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
+
+# The library again, built by clang with coverage for libFuzzer.
+fuzz-lib:
+	$(MAKE) O=$(FUZZ_O) CC=$(FUZZ_CC) CFLAGS='-O1 -g' \
+		EXTRA_CFLAGS='-fsanitize=fuzzer-no-link $(FUZZ_SAN) \
+		-Wno-missing-field-initializers' \
+		$(FUZZ_O)/libflowtop.a
+
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_file.h fuzz-lib
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) -O1 -g \
+		-fsanitize=fuzzer $(FUZZ_SAN) -I. -o $@ $< \
+		$(FUZZ_O)/libflowtop.a $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz: fuzz-bins
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_O) $(FUZZ_SECS)
+
+fuzz-check:
+	@if command -v $(FUZZ_CC) >/dev/null; then \
+		$(MAKE) -s fuzz-bins >/dev/null && \
+		sh tests/fuzz/run.sh check $(FUZZ_O) $(FUZZ_CHECK_SECS); \
+	else sh tests/fuzz/run.sh missing $(FUZZ_CC); fi
+
+clean: clean-robust
+clean-robust:
+	rm -rf $(FUZZ_O)
+
+.PHONY: fuzz fuzz-lib fuzz-bins fuzz-check clean-robust

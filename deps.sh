@@ -19,6 +19,8 @@ coreutils mawk valgrind"
 cross_arch=arm64
 cross="dpkg-dev gcc-aarch64-linux-gnu gcc-s390x-linux-gnu qemu-user
 mmdebstrap"
+# make fuzz and fuzz-check: libFuzzer and the sanitizers come with clang
+fuzz="clang libclang-rt-dev"
 for p in $build; do
 	case $p in
 	*-dev) cross="$cross $p:$cross_arch" ;;
@@ -26,7 +28,7 @@ for p in $build; do
 done
 
 case $1 in
---test) pkgs="$build $run $cross" ;;
+--test) pkgs="$build $run $cross $fuzz" ;;
 --test-run) pkgs=$run ;;
 '') pkgs=$build ;;
 *) echo "usage: sh deps.sh [--test|--test-run]" >&2; exit 1 ;;

@@ -1,8 +1,9 @@
 #!/bin/sh
-# run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the build
-# tests (tests/build), the unit tests cross-built for arm64 and s390x
-# (tests/cross.sh), then the real-kernel and terminal tests (root), and
-# with FLOWTOP_DEB_CHECK=1 the Debian package in a chroot (tests/deb.sh).
+# run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the
+# parsers under libFuzzer (make fuzz-check), the build tests (tests/build),
+# the unit tests cross-built for arm64 and s390x (tests/cross.sh), then
+# the real-kernel and terminal tests (root), and with FLOWTOP_DEB_CHECK=1
+# the Debian package in a chroot (tests/deb.sh).
 # Prints one total line "all: N passed, N failed[, N skipped]" and fails
 # if anything failed.
 O=${1:-build}
@@ -42,6 +43,8 @@ step() {	# name command...: run, show, count; a crash counts as a failure
 
 step unit sh tests/run-unit.sh "$O"
 step unit-sanitize make -s check-sanitize
+# the parsers under libFuzzer (clang, ASan+UBSan), briefly, on their corpora
+step fuzz-check make -s fuzz-check
 # configure, install: the build as packagers use it (no root needed)
 for t in tests/build/*.sh; do
 	[ -x "$t" ] || continue
