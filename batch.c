@@ -68,6 +68,17 @@ static bool lan_done(void *p)
 	return lan_passes() > 0;
 }
 
+/* Once a run, when work was not done for want of descriptors. */
+static void batch_fd_short(bool *said)
+{
+	char why[128];
+
+	if (!*said && util_fd_short_text(why, sizeof(why))) {
+		fprintf(stderr, "flowtop: %s\n", why);
+		*said = true;
+	}
+}
+
 int batch_run(const struct batch_opts *b, struct flow_list *fl,
 	      struct collector *col, struct enrich *en)
 {
@@ -75,6 +86,7 @@ int batch_run(const struct batch_opts *b, struct flow_list *fl,
 	struct scans_arg sa = { .c = col };
 	struct passes_arg pa = { .e = en };
 	struct view_opts *o = b->view;
+	bool fd_said = false;
 
 	/* Rates need two dumps one interval apart: wait for the second
 	 * only when they are asked for; else the first snapshot comes at
@@ -92,6 +104,8 @@ int batch_run(const struct batch_opts *b, struct flow_list *fl,
 		wait_until(b, lan_done, NULL, 2000000000ull);
 		if (!o->no_dns && output_prefetch_names(fl, o))
 			wait_until(b, names_done, NULL, ival);
+		/* Before the first snapshot that lacks something. */
+		batch_fd_short(&fd_said);
 		if (output_snapshot(stdout, fl, o, b->format) < 0 ||
 		    ferror(stdout))
 			return 1;
@@ -203,6 +217,8 @@ int batch_snapshot(const struct batch_opts *b, struct collector *col,
 		 -ENOMEM;
 	if (op && (end = output_end(op)) < 0)
 		n = end;
+	/* The lookups ran with the output: said after it. */
+	batch_fd_short(&(bool){ false });
 	free(s.recs);
 	return n < 0 || ferror(stdout) ? 1 : 0;
 }

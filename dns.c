@@ -379,6 +379,8 @@ static int dns_getnameinfo(int family, const void *addr, char *host,
 	case EAI_MEMORY:
 		return -ENOMEM;
 	case EAI_SYSTEM:
+		/* No socket for the query: no descriptor left. */
+		util_fd_short(errno);
 		return errno ? -errno : -EIO;
 	default:
 		return -EIO;

@@ -399,6 +399,17 @@ static void report_stats(struct collector *col, struct enrich *en)
 		(unsigned long long)es.geo_lookups);
 }
 
+static void ui_error(int err)
+{
+	if (err == -ENOTTY)
+		fprintf(stderr, "flowtop: no usable terminal (stdout is not "
+			"one, or TERM is dumb): use -B or -j for output "
+			"without a screen\n");
+	else
+		fprintf(stderr, "flowtop: cannot use the terminal: %s\n",
+			strerror(-err));
+}
+
 static void kick_enrich(void *e)
 {
 	enrich_kick(e);
@@ -455,6 +466,8 @@ int main(int argc, char **argv)
 	int ret, status = 0, n_geo = 0;
 
 	setlocale(LC_ALL, "");
+	/* The /proc walk and DNS need descriptors as the table grows. */
+	util_raise_nofile();
 	view_opts_default(&s.view);
 	pre_scan(argc, argv, &s);
 	if (!s.config && !s.no_config)
@@ -536,7 +549,7 @@ int main(int argc, char **argv)
 	}
 	if (!s.view.no_dns && dns_start(4, 4096, 600, 120))
 		s.view.no_dns = true;
-	proc_lookup_init("/proc");
+	util_fd_short(proc_lookup_init("/proc"));
 	lo.leases = s.leases ? s.leases : prefs.leases[0] ? prefs.leases :
 		    NULL;
 	fctx.host_name = s.view.no_dns ? NULL : dns_cached;
@@ -555,6 +568,14 @@ int main(int argc, char **argv)
 			 filter_uses_rate(filter);
 	/* The kernel is asked for the flows shown only. */
 	collector_set_scope(col, view_scope(&s.view, &scope));
+	if (!s.batch) {
+		ret = ui_open();
+		if (ret) {
+			ui_error(ret);
+			status = 1;
+			goto out;
+		}
+	}
 	block_signals(true, &oldmask);
 	eo.geoip = !s.view.no_geoip && n_geo > 0;
 	eo.procs = true;
@@ -570,6 +591,7 @@ int main(int argc, char **argv)
 	}
 	block_signals(false, &oldmask);
 	if (ret) {
+		ui_close();
 		fprintf(stderr, "flowtop: cannot start threads: %s\n",
 			strerror(-ret));
 		status = 1;
@@ -594,14 +616,8 @@ int main(int argc, char **argv)
 		};
 
 		ret = ui_run(&ui);
-		if (ret == -ENOTTY) {
-			fprintf(stderr, "flowtop: no usable terminal (stdout "
-				"is not one, or TERM is dumb): use -B or -j for "
-				"output without a screen\n");
-			status = 1;
-		} else if (ret) {
-			fprintf(stderr, "flowtop: cannot use the terminal: "
-				"%s\n", strerror(-ret));
+		if (ret) {
+			ui_error(ret);
 			status = 1;
 		}
 		filter = (struct filter *)s.view.filter;

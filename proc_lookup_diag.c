@@ -330,6 +330,7 @@ static int pl_nl_ensure(void)
 	if (!pl.diag || !pl.rt) {
 		int err = errno ? -errno : -EIO;
 
+		util_fd_short(err);
 		pl_nl_close();
 		return err;
 	}

@@ -87,8 +87,10 @@ static const char *pl_read_comm(int32_t pid)
 
 	snprintf(path, sizeof(path), "%d/comm", pid);
 	fd = openat(pl.rootfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		util_fd_short(errno);
 		return NULL;
+	}
 	do {
 		n = read(fd, raw, sizeof(raw) - 1);
 	} while (n < 0 && errno == EINTR);
@@ -200,8 +202,12 @@ static void pl_walk_pid(struct pl_otab *t, int32_t pid)
 
 	snprintf(path, sizeof(path), "%d/fd", pid);
 	fd = openat(pl.rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return;		/* gone, or not ours to look into */
+	if (fd < 0) {
+		/* Gone, or not ours to look into; or no descriptor left,
+		 * which the user is told of. */
+		util_fd_short(errno);
+		return;
+	}
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -245,8 +251,10 @@ static int pl_walk(struct pl_otab *t)
 	int fd;
 
 	fd = openat(pl.rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		util_fd_short(errno);
 		return -errno;
+	}
 	root = fdopendir(fd);
 	if (!root) {
 		int err = -errno;

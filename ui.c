@@ -310,25 +310,31 @@ static void ui_crash_prepare(const struct termios *shell)
 	crash_tty_set(STDOUT_FILENO, shell, leave);
 }
 
-int ui_run(struct ui_ctx *ctx)
+static SCREEN *ui_screen;
+
+int ui_open(void)
 {
 	struct termios shell;
 	bool have_shell;
-	struct ui u;
 	SCREEN *scr;
 	char *cup;
 	int err;
 
-	if (!ctx || !ctx->fl || !ctx->opts)
-		return -EINVAL;
+	if (ui_screen)
+		return 0;
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
 		return -ENOTTY;
 	/* The shell's mode, before curses changes it. */
 	have_shell = tcgetattr(STDOUT_FILENO, &shell) == 0;
 	/* newterm, unlike initscr, returns instead of exiting. */
+	errno = 0;
 	scr = newterm(NULL, stdout, stdin);
-	if (!scr)
-		return -ENOTTY;
+	if (!scr) {
+		/* Not the terminal's fault: terminfo could not be opened. */
+		err = errno;
+		util_fd_short(err);
+		return err == EMFILE || err == ENFILE ? -err : -ENOTTY;
+	}
 	set_term(scr);
 	/* A terminal that cannot move the cursor (TERM=dumb) would get a
 	 * scrolling mess: refuse it, -B is there for such places. */
@@ -347,16 +353,36 @@ int ui_run(struct ui_ctx *ctx)
 	set_escdelay(25);
 	if (have_shell)
 		ui_crash_prepare(&shell);
+	ui_screen = scr;
+	return 0;
+}
 
+void ui_close(void)
+{
+	if (!ui_screen)
+		return;
+	crash_tty_clear();
+	endwin();
+	delscreen(ui_screen);
+	ui_screen = NULL;
+}
+
+int ui_run(struct ui_ctx *ctx)
+{
+	struct ui u;
+	int err;
+
+	if (!ctx || !ctx->fl || !ctx->opts)
+		return -EINVAL;
+	err = ui_open();
+	if (err)
+		return err;
 	ui_init(&u, ctx);
 	ui_colors(&u);
 	err = ui_resize(&u);
 	if (!err)
 		err = ui_loop(&u);
-
-	crash_tty_clear();
-	endwin();
-	delscreen(scr);
+	ui_close();
 	ui_fini(&u);
 	return err;
 }

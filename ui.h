@@ -22,8 +22,15 @@ struct ui_ctx {
 	volatile sig_atomic_t *quit;	/* set by signal handlers */
 };
 
-/* Take over the terminal, run until 'q' or *quit, give it back.
- * Returns 0, or -errno if the terminal could not be set up. */
+/* Take over the terminal (before the threads start: its terminfo file
+ * then finds a descriptor even under a tight ulimit -n).  0, -ENOTTY
+ * (no terminal, or TERM=dumb), or -errno. */
+int ui_open(void);
+/* Give the terminal back (after ui_open, if ui_run will not). */
+void ui_close(void);
+/* Take over the terminal if ui_open did not, run until 'q' or *quit,
+ * give it back.  Returns 0, or -errno if the terminal could not be set
+ * up. */
 int ui_run(struct ui_ctx *ctx);
 /* Every key and what it does, one per line, for --help. */
 void ui_print_keys(FILE *f);

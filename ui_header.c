@@ -286,7 +286,7 @@ void ui_draw_status(struct ui *u)
 	int y = u->lines - 1, x = 0, w;
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	const char *hint = u->o->no_geoip ? NULL : u->ctx->geo_hint;
-	char t[UI_TEXT], lan[UI_TEXT];
+	char t[UI_TEXT], lan[UI_TEXT], fds[UI_TEXT];
 
 	if (u->msg[0] && util_now_mono() < u->msg_until) {
 		ui_text(u, y, 0, u->msg, u->attr[u->msg_err ? ST_ERROR :
@@ -296,6 +296,9 @@ void ui_draw_status(struct ui *u)
 	u->msg[0] = '\0';
 	if (u->o->mode == VIEW_DEVICES)
 		hint = ui_devices_hint(lan, sizeof(lan));
+	/* Work not done for want of descriptors is never silent. */
+	if (util_fd_short_text(fds, sizeof(fds)))
+		hint = fds;
 	if (hint && *hint)
 		nkeys = 2;	/* room for the hint */
 	for (i = 0; i < nkeys; i++) {

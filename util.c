@@ -8,7 +8,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -389,4 +391,44 @@ bool util_nl_frames_ok(const void *buf, size_t len)
 		off += step;
 	}
 	return true;
+}
+
+static atomic_ulong util_fd_shorts;
+
+rlim_t util_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	/* Everything here polls, nothing select()s: any number will do. */
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur;
+}
+
+void util_fd_short(int err)
+{
+	if (err == EMFILE || err == ENFILE || err == -EMFILE ||
+	    err == -ENFILE)
+		atomic_fetch_add(&util_fd_shorts, 1);
+}
+
+const char *util_fd_short_text(char *buf, size_t len)
+{
+	struct rlimit rl;
+
+	if (!atomic_load(&util_fd_shorts))
+		return NULL;
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		snprintf(buf, len, "out of file descriptors: some processes "
+			 "and names not found");
+	else
+		snprintf(buf, len, "out of file descriptors (ulimit -n %llu): "
+			 "some processes and names not found",
+			 (unsigned long long)rl.rlim_cur);
+	return buf;
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 /* "0 B", "1023 B", "1.0 KiB", "12.3 MiB", ... (IEC, one decimal). */
 char *util_fmt_bytes(char *buf, size_t len, uint64_t bytes);
@@ -45,6 +46,14 @@ const char *util_read_file_why(char *buf, size_t len, int err, size_t max);
  * container's root, with -N) can forge one, but it must not hang or
  * crash us. */
 bool util_nl_frames_ok(const void *buf, size_t len);
+
+/* Raise the soft limit on open files to the hard one; the limit now. */
+rlim_t util_raise_nofile(void);
+/* Count a failure for want of descriptors (err: EMFILE or ENFILE, either
+ * sign; others are ignored): the work it was for is not done. */
+void util_fd_short(int err);
+/* After such a failure, one line saying so (in buf), else NULL. */
+const char *util_fd_short_text(char *buf, size_t len);
 
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 uint64_t util_now_mono(void);
