@@ -682,7 +682,7 @@ static int geoip_up_one(const struct geoip_up_conf *c,
 		snprintf(line, sizeof(line), "%s:%u: no usable file name "
 			 "(NAME.mmdb, letters, digits, ._-+); give one: "
 			 "url URL NAME.mmdb", c->path, u->line);
-		util_sanitize(safe, sizeof(safe), line);
+		util_inert(safe, sizeof(safe), line);
 		fprintf(err, "flowtop -u: %s\n", safe);
 		return -EINVAL;
 	}
@@ -765,7 +765,7 @@ static int geoip_up_one(const struct geoip_up_conf *c,
 			snprintf(line, sizeof(line), "%s: installed, but fsync "
 				 "of %s failed: %s", name, dir,
 				 strerror(-ret));
-			util_sanitize(safe, sizeof(safe), line);
+			util_inert(safe, sizeof(safe), line);
 			fprintf(err, "flowtop -u: %s\n", safe);
 		}
 		return ret;
@@ -775,7 +775,7 @@ static int geoip_up_one(const struct geoip_up_conf *c,
 		 access(final, F_OK) ? "nothing installed" :
 				       "the installed file is unchanged");
 	/* Server text (curl's message) must not reach the terminal raw. */
-	util_sanitize(safe, sizeof(safe), line);
+	util_inert(safe, sizeof(safe), line);
 	fprintf(err, "flowtop -u: %s\n", safe);
 	return ret;
 }

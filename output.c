@@ -107,7 +107,7 @@ void ob_fix1(struct obuf *b, double v)
 
 void ob_json_str(struct obuf *b, const char *s)
 {
-	char clean[OUTPUT_NAME_LEN * 2];
+	char clean[OB_SLACK];
 	const unsigned char *p;
 	size_t n;
 
@@ -128,20 +128,13 @@ void ob_json_str(struct obuf *b, const char *s)
 		b->p[b->len++] = '"';
 		return;
 	}
-	util_sanitize(clean, sizeof(clean), s);
-	ob_room(b, 6 * strlen(clean) + 2);
+	/* Bidi controls too: no viewer of the log may reorder a line. */
+	util_json_escape(clean, sizeof(clean), s);
+	n = strlen(clean);
+	ob_room(b, n + 2);
 	b->p[b->len++] = '"';
-	for (p = (const unsigned char *)clean; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			b->p[b->len++] = '\\';
-			b->p[b->len++] = (char)*p;
-		} else if (*p < 0x20) {
-			b->len += (size_t)snprintf(b->p + b->len, 7,
-						   "\\u%04x", *p);
-		} else {
-			b->p[b->len++] = (char)*p;
-		}
-	}
+	memcpy(b->p + b->len, clean, n);
+	b->len += n;
 	b->p[b->len++] = '"';
 }
 

@@ -120,8 +120,8 @@ static void endpoint(char *buf, size_t len, const struct view_opts *o,
 {
 	char h[OUTPUT_NAME_LEN], clean[OUTPUT_NAME_LEN];
 
-	util_sanitize(clean, sizeof(clean), output_host(h, sizeof(h), o,
-							r->family, a));
+	util_inert(clean, sizeof(clean), output_host(h, sizeof(h), o,
+						      r->family, a));
 	if (l4proto_ids(r->l4proto) == L4_IDS_KEYS && port)
 		snprintf(buf, len, "%s key 0x%x", clean, port);
 	else if (!output_has_ports(r->l4proto))
@@ -166,10 +166,10 @@ static void device_cell(char *buf, size_t len, const struct view_opts *o,
 	if (!view_device(row, &d))
 		snprintf(buf, len, "-");
 	else if (d.name[0])
-		util_sanitize(buf, len, d.name);
+		util_inert(buf, len, d.name);
 	else
-		util_sanitize(buf, len, output_host(h, sizeof(h), o, d.family,
-						    &d.addr));
+		util_inert(buf, len, output_host(h, sizeof(h), o, d.family,
+						  &d.addr));
 }
 
 static void si(char *buf, size_t len, double v)
@@ -202,8 +202,8 @@ int output_text_row(struct text_table *t, const struct flow_row *row)
 	}
 	snprintf(cell[TC_PROC], sizeof(cell[0]), "-");
 	if (row->owner.pid > 0) {
-		util_sanitize(c, sizeof(c), row->owner.comm ?
-			      row->owner.comm : "?");
+		util_inert(c, sizeof(c), row->owner.comm ?
+			    row->owner.comm : "?");
 		snprintf(cell[TC_PROC], sizeof(cell[0]), "%s/%d", c,
 			 row->owner.pid);
 	}
@@ -216,13 +216,13 @@ int output_text_row(struct text_table *t, const struct flow_row *row)
 		 r->orig.sport);
 	endpoint(cell[TC_DST], sizeof(cell[0]), o, r, &r->orig.dst,
 		 r->orig.dport);
-	util_sanitize(cell[TC_SVC], sizeof(cell[0]), output_service(r) ?
-		      output_service(r) : "-");
+	util_inert(cell[TC_SVC], sizeof(cell[0]), output_service(r) ?
+		    output_service(r) : "-");
 	snprintf(cell[TC_GEO], sizeof(cell[0]), "-");
 	if (!o->no_geoip && g && g->cc[0]) {
 		char city[64];
 
-		util_sanitize(city, sizeof(city), g->city);
+		util_inert(city, sizeof(city), g->city);
 		snprintf(cell[TC_GEO], sizeof(cell[0]), "%s%s%s", g->cc,
 			 city[0] ? "/" : "", city);
 	}

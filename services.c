@@ -210,7 +210,7 @@ static void svc_warn(struct svc_src *src, const char *fmt, ...)
 /* A bad token is echoed in a warning: make it short and inert first. */
 static const char *svc_show(char *buf, size_t len, const char *tok)
 {
-	return util_sanitize(buf, len, tok);
+	return util_inert(buf, len, tok);
 }
 
 static bool svc_is_space(char c)

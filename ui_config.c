@@ -128,8 +128,8 @@ static void ui_config_warn(FILE *warn, const char *path, unsigned line,
 	/* The file is the user's, but a terminal is still no place for
 	 * escape sequences from it. */
 	fprintf(warn, "flowtop: %s:%u: %s '%s', line ignored\n",
-		util_sanitize(p, sizeof(p), path), line, what,
-		util_sanitize(t, sizeof(t), text));
+		util_inert(p, sizeof(p), path), line, what,
+		util_inert(t, sizeof(t), text));
 }
 
 /* Apply one key=value; returns 0, -ENOENT unknown key, -EINVAL bad value. */
@@ -238,7 +238,7 @@ int ui_config_load(const char *path, struct view_opts *o,
 		 * loud on what must not be a settings file. */
 		if (warn && (err == -EINVAL || err == -EFBIG))
 			fprintf(warn, "flowtop: settings file %s: %s\n",
-				util_sanitize(show, sizeof(show), path),
+				util_inert(show, sizeof(show), path),
 				util_read_file_why(why, sizeof(why), err,
 						   UI_CONFIG_MAX));
 		return err;
@@ -268,7 +268,7 @@ int ui_config_load(const char *path, struct view_opts *o,
 	}
 	if (warn && warned > UI_CONFIG_WARN_MAX)
 		fprintf(warn, "flowtop: %s: %u more warnings not shown\n",
-			util_sanitize(show, sizeof(show), path),
+			util_inert(show, sizeof(show), path),
 			warned - UI_CONFIG_WARN_MAX);
 	free(data);
 	return 0;

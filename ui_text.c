@@ -12,16 +12,6 @@
 #include "ui_impl.h"
 #include "util.h"
 
-/* Format and bidi controls have no width but can reorder or hide what
- * follows on some terminals; draw them visibly instead. */
-static bool ui_wc_hidden(wchar_t wc)
-{
-	return (wc >= 0x200b && wc <= 0x200f) || (wc >= 0x202a &&
-		wc <= 0x202e) || (wc >= 0x2060 && wc <= 0x206f) ||
-		wc == 0xfeff || wc == 0x061c || wc == 0x180e ||
-		(wc >= 0xfff9 && wc <= 0xfffb);
-}
-
 /* Decode s for drawing: what the locale cannot decode or print becomes
  * '?'.  Returns the number of characters; their widths go to wv. */
 static size_t ui_widen(const char *s, wchar_t *out, int *wv, size_t max)
@@ -42,7 +32,10 @@ static size_t ui_widen(const char *s, wchar_t *out, int *wv, size_t max)
 			r = 1;
 		}
 		w = wcwidth(wc);
-		if (w < 0 || (w == 0 && (n == 0 || ui_wc_hidden(wc)))) {
+		/* Format and bidi controls have no width but can reorder or
+		 * hide what follows on some terminals: draw them visibly. */
+		if (w < 0 || (w == 0 && (n == 0 ||
+					 util_cp_hidden((uint32_t)wc)))) {
 			wc = L'?';
 			w = 1;
 		}

@@ -169,7 +169,28 @@ static size_t util_utf8_len(const unsigned char *s, size_t *bad)
 	return n;
 }
 
-char *util_sanitize(char *dst, size_t len, const char *src)
+bool util_cp_hidden(uint32_t cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a &&
+		cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x206f) ||
+		cp == 0xfeff || cp == 0x061c || cp == 0x180e ||
+		(cp >= 0xfff9 && cp <= 0xfffb);
+}
+
+/* The code point of a valid sequence of n bytes (util_utf8_len). */
+static uint32_t util_utf8_cp(const unsigned char *s, size_t n)
+{
+	uint32_t cp = n == 2 ? s[0] & 0x1f : n == 3 ? s[0] & 0x0f :
+		      s[0] & 0x07;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		cp = cp << 6 | (s[i] & 0x3f);
+	return cp;
+}
+
+/* util_sanitize, and util_inert when hide is set. */
+static char *util_clean(char *dst, size_t len, const char *src, bool hide)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t o = 0, n, bad;
@@ -190,10 +211,12 @@ char *util_sanitize(char *dst, size_t len, const char *src)
 			continue;
 		}
 		n = util_utf8_len(s, &bad);
-		/* U+0080..U+009F: C1 controls, e.g. CSI as C2 9B. */
-		if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+		/* U+0080..U+009F: C1 controls, e.g. CSI as C2 9B; bidi and
+		 * format controls, which reorder or hide what follows. */
+		if (n && ((n == 2 && s[0] == 0xc2 && s[1] < 0xa0) ||
+			  (hide && util_cp_hidden(util_utf8_cp(s, n))))) {
+			bad = n;
 			n = 0;
-			bad = 2;
 		}
 		if (!n) {
 			if (o + 1 >= len)
@@ -206,6 +229,64 @@ char *util_sanitize(char *dst, size_t len, const char *src)
 			break;
 		memcpy(dst + o, s, n);
 		o += n;
+		s += n;
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+char *util_sanitize(char *dst, size_t len, const char *src)
+{
+	return util_clean(dst, len, src, false);
+}
+
+char *util_inert(char *dst, size_t len, const char *src)
+{
+	return util_clean(dst, len, src, true);
+}
+
+char *util_json_escape(char *dst, size_t len, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, n, bad, plen;
+	const char *put;
+	char esc[8];
+	uint32_t cp;
+
+	if (!dst || !len)
+		return dst;
+	while (s && *s) {
+		put = (const char *)s;
+		n = plen = 1;
+		if (*s == '"' || *s == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*s;
+			put = esc;
+			plen = 2;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *s);
+			put = esc;
+			plen = 6;
+		} else if (*s >= 0x80) {
+			n = plen = util_utf8_len(s, &bad);
+			cp = n ? util_utf8_cp(s, n) : 0;
+			if (!n) {
+				put = "?";
+				n = bad;
+				plen = 1;
+			} else if (cp < 0xa0 || util_cp_hidden(cp)) {
+				/* C1, bidi and format controls: visible as
+				 * escapes, never acted on by a viewer. */
+				snprintf(esc, sizeof(esc), "\\u%04x",
+					 (unsigned)cp);
+				put = esc;
+				plen = 6;
+			}
+		}
+		if (o + plen >= len)
+			break;
+		memcpy(dst + o, put, plen);
+		o += plen;
 		s += n;
 	}
 	dst[o] = '\0';

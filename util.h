@@ -16,10 +16,22 @@ char *util_fmt_count(char *buf, size_t len, uint64_t n);
 /* Duration in seconds: "59s", "1m02s", "3h04m", "2d03h". */
 char *util_fmt_duration(char *buf, size_t len, uint64_t seconds);
 
-/* Copy src into dst so that it can be drawn: control characters (C0, DEL,
- * C1) and invalid UTF-8 become '?', valid UTF-8 is kept; always NUL
- * terminated, never splits a UTF-8 sequence.  Returns dst. */
+/* Copy src into dst so that it can be kept and drawn: control characters
+ * (C0, DEL, C1) and invalid UTF-8 become '?', valid UTF-8 is kept; always
+ * NUL terminated, never splits a UTF-8 sequence.  Returns dst. */
 char *util_sanitize(char *dst, size_t len, const char *src);
+/* The same, and bidi and format controls (U+202E ...) become '?' too: for
+ * text that goes out as it is (-B, warnings), where they would reorder or
+ * hide what follows in a viewer.  The screen and JSON have their own. */
+char *util_inert(char *dst, size_t len, const char *src);
+/* src as the inside of a JSON string: '"' and '\\' escaped, controls (C0,
+ * DEL, C1) and bidi and format controls as \\uXXXX, invalid UTF-8 as '?',
+ * other UTF-8 kept; always NUL terminated, never cuts an escape or a UTF-8
+ * sequence.  Returns dst. */
+char *util_json_escape(char *dst, size_t len, const char *src);
+/* Is code point cp a bidi or format control (no width; reorders or hides
+ * what follows: U+200B..U+200F, U+202A..U+202E, U+2060..U+206F, ...)? */
+bool util_cp_hidden(uint32_t cp);
 
 /* Address to text (inet_ntop), family AF_INET or AF_INET6. */
 char *util_fmt_addr(char *buf, size_t len, int family, const void *addr);

@@ -214,6 +214,54 @@ static void test_sanitize_invalid(void)
 	CHECK_STR(san("\xe6\x9d\x1b"), "??");
 }
 
+static const char *inert(const char *s)
+{
+	return util_inert(buf, sizeof(buf), s);
+}
+
+/* Bidi and format controls would reorder a line of -B output in a
+ * viewer: as inert as the screen.  Stored names keep them (JSON escapes
+ * them). */
+static void test_inert(void)
+{
+	CHECK_STR(inert("evil\xe2\x80\xaegnp.exe"), "evil?gnp.exe");
+	CHECK_STR(san("evil\xe2\x80\xaegnp.exe"), "evil\xe2\x80\xaegnp.exe");
+	CHECK_STR(inert("a\xe2\x80\x8b" "b\xe2\x80\x8f" "c\xe2\x81\xa6" "d"),
+		  "a?b?c?d");
+	CHECK_STR(inert("\xef\xbb\xbf" "bom\xd8\x9c\xe1\xa0\x8e\xef\xbf\xb9"),
+		  "?bom???");
+	/* The rest as util_sanitize does it. */
+	CHECK_STR(inert("\x1b[2J\xc2\x9b\xff"), "?[2J??");
+	/* Neighbours of the ranges stay. */
+	CHECK_STR(inert("\xe2\x80\x8a\xe2\x80\x90\xe2\x80\xaf"),
+		  "\xe2\x80\x8a\xe2\x80\x90\xe2\x80\xaf");
+	CHECK(util_cp_hidden(0x202e) && util_cp_hidden(0x2066) &&
+	      !util_cp_hidden(0x202f) && !util_cp_hidden('A'));
+}
+
+static void test_json_escape(void)
+{
+	char out[64];
+
+	CHECK_STR(util_json_escape(out, sizeof(out), "a\"b\\c"),
+		  "a\\\"b\\\\c");
+	CHECK_STR(util_json_escape(out, sizeof(out), "\x1b[2J\x7f\n"),
+		  "\\u001b[2J\\u007f\\u000a");
+	CHECK_STR(util_json_escape(out, sizeof(out), "evil\xe2\x80\xaegnp"),
+		  "evil\\u202egnp");
+	CHECK_STR(util_json_escape(out, sizeof(out),
+				   "\xc2\x9b" "1m\xef\xbb\xbf"),
+		  "\\u009b1m\\ufeff");
+	CHECK_STR(util_json_escape(out, sizeof(out), "Z\xc3\xbcrich \xff."),
+		  "Z\xc3\xbcrich ?.");
+	/* Never half an escape or half a character at the end. */
+	CHECK_STR(util_json_escape(out, 8, "ab\x01"), "ab");
+	CHECK_STR(util_json_escape(out, 9, "ab\x01"), "ab\\u0001");
+	CHECK_STR(util_json_escape(out, 4, "a\xc3\xbc"), "a\xc3\xbc");
+	CHECK_STR(util_json_escape(out, 3, "a\xc3\xbc"), "a");
+	CHECK_STR(util_json_escape(out, sizeof(out), NULL), "");
+}
+
 static void test_sanitize_valid(void)
 {
 	CHECK_STR(san("Z\xc3\xbcrich"), "Z\xc3\xbcrich");
@@ -518,6 +566,8 @@ int main(void)
 	test_sanitize_controls();
 	test_sanitize_invalid();
 	test_sanitize_valid();
+	test_inert();
+	test_json_escape();
 	test_sanitize_truncation();
 	test_sanitize_random();
 	test_sanitize_roundtrip();
