@@ -68,6 +68,48 @@ static bool lan_done(void *p)
 	return lan_passes() > 0;
 }
 
+/* What a run last said of the kernel's table. */
+struct table_said {
+	bool known, full;
+	uint64_t insert_failed, drop;
+};
+
+/* The screen's header shows these; a batch run says on stderr when the
+ * table fills, when its failure counters move while it is full, and when
+ * it has room again. */
+static void batch_table(struct collector *col, struct table_said *t)
+{
+	struct collector_stats st;
+	bool full;
+
+	collector_get_stats(col, &st);
+	full = st.ct_max && st.ct_count >= st.ct_max;
+	/* Counts from before we started are not news; a full table is. */
+	if (!t->known) {
+		t->known = true;
+		t->insert_failed = st.insert_failed;
+		t->drop = st.drop;
+		if (!full)
+			return;
+	} else if (full == t->full && (!full || (st.insert_failed ==
+		   t->insert_failed && st.drop == t->drop))) {
+		/* Unchanged, or not full: a clash now and then is no news. */
+		t->insert_failed = st.insert_failed;
+		t->drop = st.drop;
+		return;
+	}
+	fprintf(stderr, "flowtop: the conntrack table %s (%llu of %llu "
+		"entries)%s; insert_failed %llu drop %llu\n",
+		full ? "is full" : "has room again",
+		(unsigned long long)st.ct_count, (unsigned long long)st.ct_max,
+		full ? ": new connections are dropped" : "",
+		(unsigned long long)st.insert_failed,
+		(unsigned long long)st.drop);
+	t->full = full;
+	t->insert_failed = st.insert_failed;
+	t->drop = st.drop;
+}
+
 /* Once a run, when work was not done for want of descriptors. */
 static void batch_fd_short(bool *said)
 {
@@ -86,6 +128,7 @@ int batch_run(const struct batch_opts *b, struct flow_list *fl,
 	struct scans_arg sa = { .c = col };
 	struct passes_arg pa = { .e = en };
 	struct view_opts *o = b->view;
+	struct table_said table = { .known = false };
 	bool fd_said = false;
 
 	/* Rates need two dumps one interval apart: wait for the second
@@ -104,6 +147,7 @@ int batch_run(const struct batch_opts *b, struct flow_list *fl,
 		wait_until(b, lan_done, NULL, 2000000000ull);
 		if (!o->no_dns && output_prefetch_names(fl, o))
 			wait_until(b, names_done, NULL, ival);
+		batch_table(col, &table);
 		/* Before the first snapshot that lacks something. */
 		batch_fd_short(&fd_said);
 		if (output_snapshot(stdout, fl, o, b->format) < 0 ||
@@ -203,6 +247,7 @@ int batch_snapshot(const struct batch_opts *b, struct collector *col,
 		free(s.recs);
 		return 1;
 	}
+	batch_table(col, &(struct table_said){ .known = false });
 	o->rates_unknown = true;
 	enrich_once_begin();
 	wait_until(b, lan_done, NULL, 2000000000ull);

@@ -120,6 +120,14 @@ static void ui_hdr_ct(struct ui *u, struct ui_hdr *h)
 		ui_hdr_add(h, buf, a, 2, 0, HL_LAST);
 		return;
 	}
+	/* Full: the kernel drops the packets of new connections. */
+	if (u->st.ct_count >= u->st.ct_max) {
+		ui_fmt(buf, sizeof(buf), "ct %" PRIu64 "/%" PRIu64 " FULL",
+		       u->st.ct_count, u->st.ct_max);
+		ui_hdr_add(h, buf, a, 2, 0, HL_CT_SHORT);
+		ui_hdr_add(h, "ct FULL", a, 2, HL_CT_SHORT, HL_NEVER);
+		return;
+	}
 	ui_fmt(buf, sizeof(buf), "ct %" PRIu64 "/%" PRIu64 " (%" PRIu64
 	       "%%)", u->st.ct_count, u->st.ct_max, pct);
 	ui_hdr_add(h, buf, a, 2, 0, HL_CT_SHORT);
