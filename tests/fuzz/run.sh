@@ -9,8 +9,9 @@
 #                                inputs: what make check runs.
 #   run.sh missing CC            no fuzzing compiler: a skip (a failure
 #                                under CI=true).
-# One line per target (inputs run, findings), then
-# "fuzz: N passed, N failed[, N skipped]".
+# One line per target (inputs run, coverage, findings), then
+# "fuzz: N passed, N failed[, N skipped]"; in fuzz mode each target's
+# whole log is kept in BUILD_DIR/logs/NAME.log.
 mode=$1 O=$2 secs=${3:-60}
 pass=0 fail=0
 
@@ -46,15 +47,22 @@ for bin in "$O"/fuzz_*; do
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/log")
 	rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$tmp/log")
+	# The last status line's "cov: N ft: N": edges and features reached.
+	cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$tmp/log" | tail -n 1)
+	if [ "$mode" = fuzz ]; then
+		mkdir -p "$O/logs"
+		cp "$tmp/log" "$O/logs/$name.log"
+	fi
 	found=$(grep -c 'Test unit written to' \
 		"$tmp/log")
 	if [ "$rc" -eq 0 ]; then
-		echo "PASS: $name: ${execs:-?} inputs in $secs s, 0 findings," \
-			"peak RSS ${rss:-?} MB"
+		echo "PASS: $name: ${execs:-?} inputs in $secs s, ${cov:-cov: ?}," \
+			"0 findings, peak RSS ${rss:-?} MB"
 		pass=$((pass + 1))
 	else
 		echo "FAIL: $name: exit $rc after ${execs:-?} inputs," \
-			"${found} findings (see $O/findings/$name-*):"
+			"${cov:-cov: ?}, ${found} findings" \
+			"(see $O/findings/$name-*):"
 		grep -E 'ERROR|runtime error|SUMMARY|Test unit written' \
 			"$tmp/log" | head -n 20 | sed 's/^/    /'
 		fail=$((fail + 1))
