@@ -8,7 +8,8 @@
  * socket buffer.  When the event socket overruns anyway (ENOBUFS: the
  * kernel dropped events for us) it dumps again at once; the dump marks
  * every flow it saw, and flows it did not see are closed, so a lost
- * DESTROY cannot leave a stale flow behind.  Closed flows are reaped
+ * DESTROY cannot leave a stale flow behind; nor can an entry the kernel
+ * destroys without an event (gone_silently).  Closed flows are reaped
  * within LINGER_NS, whatever the interval.  Never one query per flow.
  *
  * The messages it reads are parsed by collector_parse.c.
@@ -55,6 +56,10 @@
  * often. */
 #define LINGER_NS	1500000000ull
 #define REAP_NS		250000000ull
+/* The kernel's count of entries is compared with ours this often after
+ * a dump (gone_silently): a quarter of a second, plus a dump of a full
+ * table, finds an entry destroyed silently within the second. */
+#define COUNT_CHECK_NS	250000000ull
 struct collector {
 	struct flow_list *fl;
 	unsigned interval_ms;
@@ -67,11 +72,15 @@ struct collector {
 	_Atomic bool stop;
 	_Atomic bool kick;
 	bool resync;		/* events were lost: dump again at once */
+	bool recount;		/* entries went without an event: dump */
+	uint64_t destroys, destroys_seen;	/* DESTROY events: all, and
+						 * at the last count check */
 	uint32_t ev_drops;	/* the event socket's drops, last seen */
 	_Atomic uint64_t scans;
 
 	/* Published counters (struct collector_stats, field by field). */
-	_Atomic uint64_t dumps, events, overruns, resyncs, parse_errors;
+	_Atomic uint64_t dumps, events, overruns, resyncs, recounts;
+	_Atomic uint64_t parse_errors;
 	_Atomic uint64_t last_dump_ns, ct_count, ct_max, insert_failed, drop;
 	_Atomic uint64_t offloaded, offload_hw, offload_frozen, dump_entries;
 	_Atomic unsigned dump_requests;
@@ -440,10 +449,12 @@ static int event_cb(const struct nlmsghdr *nlh, void *data)
 			      -1 : nlh->nlmsg_flags & NLM_F_CREATE ? 1 : 0);
 	if (!collector_scope_has(&c->scope, &rec))
 		return MNL_CB_OK;
-	if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
+	if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE) {
+		c->destroys++;
 		flow_list_close(c->fl, &rec, now);
-	else
+	} else {
 		flow_list_event(c->fl, &rec, now);
+	}
 	return MNL_CB_OK;
 }
 
@@ -495,6 +506,33 @@ static int read_events(struct collector *c, int max)
 	if (lost)
 		atomic_fetch_add(&c->overruns, 1);
 	return lost;
+}
+
+/* Entries the kernel made while no one listened carry no event cache
+ * (net.netfilter.nf_conntrack_events 2, the default, adds it only while
+ * someone, in any namespace, listens; 0, never), so go without a DESTROY
+ * and only a dump shows them gone: with a long interval they would be
+ * counted for all of it.  So compare our count (taken before and after
+ * the kernel's answer, the lower: events in flight either way) with the
+ * kernel's; more here, beyond an eighth of the DESTROYs since the last
+ * look (the churn while we ask), means some went silently: true. */
+static bool gone_silently(struct collector *c)
+{
+	uint64_t before, after, ours, slack;
+
+	if (read_events(c, EVENT_BATCH))
+		c->resync = true;
+	before = flow_list_live(c->fl);
+	if (read_stats(c))
+		return false;
+	if (read_events(c, EVENT_BATCH))
+		c->resync = true;
+	after = flow_list_live(c->fl);
+	ours = (before < after ? before : after) +
+	       collector_scope_hidden(&c->scope);
+	slack = 2 + (c->destroys - c->destroys_seen) / 8;
+	c->destroys_seen = c->destroys;
+	return ours > atomic_load(&c->ct_count) + slack;
 }
 
 /* An offloaded flow proves frozen counters once it stays offloaded
@@ -604,7 +642,7 @@ static void *collector_main(void *arg)
 {
 	struct collector *c = arg;
 	struct pollfd pfd[2];
-	uint64_t next, next_reap, now, wake;
+	uint64_t next, next_reap, next_count, now, wake;
 	uint64_t v;
 
 	rcu_register_thread();
@@ -616,6 +654,7 @@ static void *collector_main(void *arg)
 		c->on_scan(c->on_scan_arg);
 	next = util_now_mono() + interval_ns(c);
 	next_reap = util_now_mono() + REAP_NS;
+	next_count = util_now_mono() + COUNT_CHECK_NS;
 
 	/* A replay has no event socket: its events come after each dump. */
 	pfd[0].fd = c->replay ? -1 : mnl_socket_get_fd(c->ev);
@@ -625,14 +664,17 @@ static void *collector_main(void *arg)
 
 	while (!atomic_load(&c->stop)) {
 		now = util_now_mono();
-		if (now >= next || c->resync ||
+		if (now >= next || c->resync || c->recount ||
 		    atomic_exchange(&c->kick, false)) {
 			if (c->resync) {
 				atomic_fetch_add(&c->resyncs, 1);
 				/* NEW events of new protocols may be lost. */
 				collector_scope_forget(&c->scope);
+			} else if (c->recount) {
+				atomic_fetch_add(&c->recounts, 1);
 			}
 			c->resync = false;
+			c->recount = false;
 			/* Closed flows stay one interval, dimmed. */
 			dump(c, now - interval_ns(c) / 2);
 			if (c->replay)
@@ -642,12 +684,21 @@ static void *collector_main(void *arg)
 				c->on_scan(c->on_scan_arg);
 			now = util_now_mono();
 			next = now + interval_ns(c);
+			next_count = now + COUNT_CHECK_NS;
+		}
+		if (!c->replay && now >= next_count) {
+			c->recount = gone_silently(c);
+			next_count = now + COUNT_CHECK_NS;
+			if (c->recount || c->resync)
+				continue;
 		}
 		if (now >= next_reap) {
 			flow_list_reap(c->fl, now - LINGER_NS);
 			next_reap = now + REAP_NS;
 		}
 		wake = next < next_reap ? next : next_reap;
+		if (next_count < wake)
+			wake = next_count;
 		int ms = wake > now ? (int)((wake - now + 999999) / 1000000) :
 			 0;
 
@@ -758,6 +809,7 @@ void collector_get_stats(struct collector *c, struct collector_stats *st)
 	st->events = atomic_load(&c->events);
 	st->overruns = atomic_load(&c->overruns);
 	st->resyncs = atomic_load(&c->resyncs);
+	st->recounts = atomic_load(&c->recounts);
 	st->parse_errors = atomic_load(&c->parse_errors);
 	st->last_dump_ns = atomic_load(&c->last_dump_ns);
 	st->ct_count = atomic_load(&c->ct_count);

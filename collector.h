@@ -16,6 +16,8 @@ struct collector_stats {
 	uint64_t events;		/* events handled */
 	uint64_t overruns;		/* ENOBUFS on the event socket */
 	uint64_t resyncs;		/* dumps done because of an overrun */
+	uint64_t recounts;		/* ... because the kernel counted
+					 * fewer entries than we did */
 	uint64_t parse_errors;		/* messages we could not read */
 	uint64_t last_dump_ns;		/* how long the last dump took */
 	uint64_t ct_count, ct_max;	/* nf_conntrack_count / _max */

@@ -143,6 +143,8 @@ void collector_scope_seen(struct collector_scope *s,
 /* An event: delta 1 a new entry, -1 a destroyed one, 0 an update. */
 void collector_scope_event(struct collector_scope *s,
 			   const struct flow_rec *r, int delta);
+/* About how many entries the kernel holds that are not shown. */
+uint64_t collector_scope_hidden(const struct collector_scope *s);
 /* Events were lost: what the kernel holds is not known now. */
 void collector_scope_forget(struct collector_scope *s);
 /* One scan's dumps; 0 or the first -errno. */

@@ -103,6 +103,19 @@ void collector_scope_event(struct collector_scope *s,
 		s->count[f][r->l4proto]--;
 }
 
+uint64_t collector_scope_hidden(const struct collector_scope *s)
+{
+	uint64_t n = 0;
+	bool fam[2] = { s->want.ipv4, s->want.ipv6 };
+
+	for (int f = 0; f < 2; f++)
+		for (unsigned p = 0; p < 256; p++)
+			if (!fam[f] || (!s->want.all_protos &&
+					!bit(s->want.protos, (uint8_t)p)))
+				n += s->count[f][p];
+	return n;
+}
+
 void collector_scope_forget(struct collector_scope *s)
 {
 	s->known[0] = false;

@@ -386,11 +386,12 @@ static void report_stats(struct collector *col, struct enrich *en)
 	if (en)
 		enrich_get_stats(en, &es);
 	fprintf(stderr, "flowtop: stats: dumps %llu events %llu overruns %llu "
-		"dump_requests %u dump_entries %llu ct_filter %s "
+		"recounts %llu dump_requests %u dump_entries %llu ct_filter %s "
 		"enrich_passes %llu proc_refreshes %llu proc_walks %lu "
 		"owners_found %llu geo_lookups %llu\n",
 		(unsigned long long)cs.dumps, (unsigned long long)cs.events,
-		(unsigned long long)cs.overruns, cs.dump_requests,
+		(unsigned long long)cs.overruns,
+		(unsigned long long)cs.recounts, cs.dump_requests,
 		(unsigned long long)cs.dump_entries,
 		(unsigned)cs.ct_filter < 4 ? filter[cs.ct_filter] : "?",
 		(unsigned long long)es.passes,

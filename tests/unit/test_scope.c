@@ -116,9 +116,16 @@ static void test_cost(void)
 	hidden(&k);
 	CHECK_STR(scan(&k), "A/x");	/* learns the ESP entries */
 	CHECK_STR(scan(&k), "4/6 4/17 6/17");
+	/* Not shown, so not in the table: the kernel counts them still. */
+	CHECK(collector_scope_hidden(&s) == 6);
 	want(&s, true, true, false, tcp, 1);
 	CHECK_STR(scan(&k), "4/6");
 	CHECK(k.sent == 1);
+	CHECK(collector_scope_hidden(&s) == 6 + 2);
+	want(&s, false, true, true, NULL, 0);
+	CHECK(collector_scope_hidden(&s) == 6 + 2);	/* IPv4's */
+	want(&s, true, true, true, NULL, 0);
+	CHECK(collector_scope_hidden(&s) == 0);
 }
 
 static void test_plans(void)
