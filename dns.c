@@ -241,6 +241,23 @@ bool dns_cached(int family, const void *addr, char *buf, size_t len)
 	return known;
 }
 
+bool dns_failed(int family, const void *addr)
+{
+	struct dns_entry *e;
+	uint8_t key[16];
+	bool failed = false;
+
+	if (!addr || dns_addr_key(family, addr, key))
+		return false;
+	pthread_mutex_lock(&dns_lock);
+	if (dns) {
+		e = dns_find(dns, family, key, dns_hash(dns->key, family, key));
+		failed = e && e->state == DNS_FAILED;
+	}
+	pthread_mutex_unlock(&dns_lock);
+	return failed;
+}
+
 bool dns_name(int family, const void *addr, char *buf, size_t len)
 {
 	struct dns_ctx *c;

@@ -26,6 +26,9 @@ bool dns_name(int family, const void *addr, char *buf, size_t len);
 size_t dns_pending(void);
 /* As dns_name(), but never queues a lookup: true only for a known name. */
 bool dns_cached(int family, const void *addr, char *buf, size_t len);
+/* True when the last lookup of addr found no name (and no older name is
+ * kept): the details say "no name" instead of "looking up".  Never queues. */
+bool dns_failed(int family, const void *addr);
 /* Stop the workers.  Idle ones are joined; one still inside the resolver
  * after a short grace (a dead server) is detached and frees its share of
  * the state when the resolver returns.  dns_start() may follow. */

@@ -167,6 +167,19 @@ static void ui_label_list(const uint8_t *labels, char *out, size_t len)
 		snprintf(out, len, "none set");
 }
 
+/* An address's name, or whether it is still being looked up. */
+static void ui_detail_name(int family, const void *addr, char *out,
+			   size_t len)
+{
+	char t[DNS_NAME_MAX];
+
+	if (dns_name(family, addr, t, sizeof(t)) && t[0])
+		util_sanitize(out, len, t);
+	else
+		ui_fmt(out, len, dns_failed(family, addr) ?
+		       "(no name: the lookup found none)" : "(looking up)");
+}
+
 static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 {
 	const struct flow_row *r = &u->detail;
@@ -233,14 +246,8 @@ static int ui_detail_lines(struct ui *u, char (*ln)[UI_TEXT], int max)
 		      c->icmp_code, c->icmp_id);
 	ui_detail_ids(c, ln, max, &n);
 	if (!u->o->no_dns) {
-		if (dns_name(c->family, c->orig.src.b, t, sizeof(t)) && t[0])
-			util_sanitize(a, sizeof(a), t);
-		else
-			ui_fmt(a, sizeof(a), "(not known yet)");
-		if (dns_name(c->family, c->orig.dst.b, t, sizeof(t)) && t[0])
-			util_sanitize(b, sizeof(b), t);
-		else
-			ui_fmt(b, sizeof(b), "(not known yet)");
+		ui_detail_name(c->family, c->orig.src.b, a, sizeof(a));
+		ui_detail_name(c->family, c->orig.dst.b, b, sizeof(b));
 		UI_DL("Source name  %s", a);
 		UI_DL("Dest name    %s", b);
 	}

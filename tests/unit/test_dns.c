@@ -330,8 +330,11 @@ static void test_names_and_failures(void)
 		CHECK_STR(buf, "host-1.example");
 		inet_pton(AF_INET, "192.0.2.77", a);
 		CHECK(!dns_cached(AF_INET, a, buf, sizeof(buf)));
+		CHECK(!dns_failed(AF_INET, a));
 		CHECK(dns_pending() == 0);
 		CHECK(fk_calls_of("192.0.2.77") == 0);
+		inet_pton(AF_INET, "192.0.2.1", a);
+		CHECK(!dns_failed(AF_INET, a));
 	}
 
 	CHECK(wait_name("2001:db8::1", buf, sizeof(buf), 2000));
@@ -347,6 +350,13 @@ static void test_names_and_failures(void)
 	CHECK(wait_pending(0, 2000));
 	dns_get_stats(&st);
 	CHECK(st.failures == 1);
+	{
+		uint8_t a[16];
+
+		inet_pton(AF_INET, "203.0.113.1", a);
+		CHECK(dns_failed(AF_INET, a));
+		CHECK(!dns_failed(AF_INET6, a));
+	}
 	for (i = 0; i < 10; i++) {
 		CHECK(!name_of("203.0.113.1", buf, sizeof(buf)));
 		CHECK(dns_pending() == 0);
