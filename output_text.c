@@ -236,6 +236,10 @@ int output_text_row(struct text_table *t, const struct flow_row *row)
 	   view_rate(o, row, !in) * scale);
 	util_fmt_duration(cell[TC_TIME], sizeof(cell[0]),
 			  output_duration_sec(row));
+	/* No kernel timestamp: counted from when flowtop first saw it. */
+	if (!((r->have & FLOW_HAVE_TSTAMP) && r->ts_start))
+		strncat(cell[TC_TIME], "+",
+			sizeof(cell[0]) - strlen(cell[TC_TIME]) - 1);
 	snprintf(cell[TC_OFL], sizeof(cell[0]), "%s",
 		 output_offload(r->status) ? output_offload(r->status) : "-");
 	device_cell(cell[TC_DEV], sizeof(cell[0]), o, row);

@@ -149,6 +149,22 @@ uint64_t ui_age(const struct ui *u, const struct flow_row *r)
 	return end > r->first_seen ? (end - r->first_seen) / UI_NS : 0;
 }
 
+/* The age as the AGE column shows it: with a '+' when it counts from when
+ * flowtop first saw the flow (no kernel timestamp: it began before). */
+void ui_fmt_age(const struct ui *u, const struct flow_row *r, char *out,
+		size_t len)
+{
+	size_t n;
+
+	util_fmt_duration(out, len, ui_age(u, r));
+	n = strlen(out);
+	if (!((r->rec.have & FLOW_HAVE_TSTAMP) && r->rec.ts_start) &&
+	    n + 1 < len) {
+		out[n] = '+';
+		out[n + 1] = '\0';
+	}
+}
+
 void ui_geo_text(const struct geo_info *g, char *out, size_t len)
 {
 	char raw[UI_CELL];

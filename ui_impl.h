@@ -186,6 +186,8 @@ void ui_nat_note(struct ui *u, const struct flow_rec *r, bool dst,
 		 char *out, size_t len);
 void ui_proto_label(const struct flow_rec *r, char *out, size_t len);
 uint64_t ui_age(const struct ui *u, const struct flow_row *r);
+void ui_fmt_age(const struct ui *u, const struct flow_row *r, char *out,
+		size_t len);
 void ui_geo_text(const struct geo_info *g, char *out, size_t len);
 void ui_as_text(const struct geo_info *g, char *out, size_t len);
 

@@ -109,7 +109,7 @@ static void ui_flow_cells(struct ui *u, int line, const struct flow_row *r)
 	state = view_state_name(rec);
 	util_sanitize(ui_cell(u, line, FC_STATE), UI_CELL, state ? state : "");
 	ui_fmt(ui_cell(u, line, FC_OFL), UI_CELL, "%s", ui_offload_flag(rec));
-	util_fmt_duration(ui_cell(u, line, FC_AGE), UI_CELL, ui_age(u, r));
+	ui_fmt_age(u, r, ui_cell(u, line, FC_AGE), UI_CELL);
 	util_fmt_rate(ui_cell(u, line, FC_TXR), UI_CELL,
 		      view_rate(u->o, r, false), u->o->bits);
 	util_fmt_rate(ui_cell(u, line, FC_RXR), UI_CELL,

@@ -170,6 +170,29 @@ t_check "-f 'device MAC': the laptop's flows only" sh -c \
 t_check "-f 'device lap*': by the lease name" test \
 	"$(ftr -B -46 -f 'device lap*' | grep -c ' laptop ')" -eq 2
 
+# --- ages: older than flowtop, or seen from their start -------------------
+# The transfers began before flowtop switched the kernel's timestamps on:
+# their TIME counts from when flowtop first saw them, a lower bound ('+').
+# An entry made while flowtop runs has the kernel's timestamp: no '+'.
+t_check "-B: flows older than flowtop: TIME as a lower bound (N s+)" sh -c \
+	"grep '8080 .* laptop ' '$T_TMP/flows.txt' | grep -c ' [0-9]*s+ ' |
+	 grep -qx 2"
+t_bg sh -c "ip netns exec '$R' '$FT' --no-config -t 0.5 -c 4 -G -n -B -4 -U \
+	--leases '$LEASES' >/dev/null"
+NEWPID=$T_BG_PID
+sleep 0.6
+t_ct "$R" add --proto udp --family 4 --start 77 >/dev/null ||
+	t_fail "ct_inject add in the router"
+t_wait_for 10 sh -c "! kill -0 $NEWPID 2>/dev/null"
+wait "$NEWPID" 2>/dev/null
+t_nsexec "$R" "$FT" --no-config -t 0.3 -G -n -B -4 -TU -c 2 \
+	>"$T_TMP/ages.txt"
+t_check "-B: an entry made while flowtop runs: its TIME has no '+'" sh -c \
+	"grep ':20077 ' '$T_TMP/ages.txt' | tail -n 1 | grep -q ' [0-9]*s  '"
+t_check "-B: ... while the older transfers still have one" sh -c \
+	"tail -n 3 '$T_TMP/ages.txt' | grep ':8080 ' | grep -c ' [0-9]*s+ ' |
+	 grep -qx 2"
+
 # --- the screen ------------------------------------------------------------
 TS=ft_rt_$$
 tm() { tmux -L "$TS" -f /dev/null "$@"; }
