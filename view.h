@@ -90,6 +90,9 @@ bool view_match(const struct view_opts *o, const struct flow_row *row);
 size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		  size_t first, size_t max, struct flow_row *rows,
 		  size_t *n_rows);
+/* How many of the matching flows of this thread's last view_flows() were
+ * closed ones (shown dimmed until reaped). */
+size_t view_flows_closed(void);
 
 /* Every matching flow, in o's order (all sorted, unlike a page): fn(row,
  * arg) for each until it returns non-zero.  Rows are copied one at a time

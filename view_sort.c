@@ -1,10 +1,14 @@
 /* view_sort: the order of the Flows view and of the outputs.
  *
- * Each call walks the table once under rcu_read_lock(), keeps a small
- * (flow, sort key) item per matching flow, and sorts only what the page
- * needs: a heap keeps the best items up to the page's end, O(n log k);
- * only a page far down sorts everything.  Rows are copied out before the
- * read lock is dropped, so callers never hold pointers into the table.
+ * Each call walks the table once under rcu_read_lock() and reads of each
+ * flow only what the choice and the sort key need (flow_snapshot_part:
+ * two of its three cache lines, mostly).  For a page near the top (the
+ * usual case) a heap keeps the best items up to the page's end as the
+ * walk goes, O(n log k), and nothing else is kept: 262,144 flows need no
+ * 10 MB vector.  Only a page far down, or a walk over everything, keeps
+ * a small (flow, sort key) item per matching flow and sorts them all.
+ * Rows are copied out before the read lock is dropped, so callers never
+ * hold pointers into the table.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -61,9 +65,13 @@ static uint64_t str_key(const char *s)
 	return k << (8 * (8 - i));
 }
 
+/* A row from the table has its start (flow_row.start); one from a
+ * snapshot, the kernel's timestamp or when it was first seen. */
 static uint64_t duration_ns(const struct flow_row *row, uint64_t now_mono,
 			    uint64_t now_real)
 {
+	if (row->start)
+		return row->start < now_real ? now_real - row->start : 0;
 	if ((row->rec.have & FLOW_HAVE_TSTAMP) && row->rec.ts_start &&
 	    row->rec.ts_start < now_real)
 		return now_real - row->rec.ts_start;
@@ -207,40 +215,34 @@ static void swap_items(struct item *a, struct item *b)
 	*b = t;
 }
 
-/* The page is near the top (the usual case): keep the best `keep` items
- * in a max-heap while walking them all, O(n log keep) whatever the input
- * order (a quickselect can go quadratic on ordered runs of equal keys).
- * Then sort the heap and put it at the front of v. */
-static void select_top(struct item *v, size_t n, size_t keep, bool rev,
-		       struct item *heap)
+/* Add it to the best `keep` items in a max-heap of *len (the worst kept
+ * on top), O(log keep) whatever the input order (a quickselect can go
+ * quadratic on ordered runs of equal keys). */
+static void heap_add(struct item *h, size_t *len, size_t keep,
+		     const struct item *it, bool rev)
 {
-	size_t len = 0, i, c, p;
+	size_t c, p;
 
-	for (i = 0; i < n; i++) {
-		if (len < keep) {
-			/* sift up */
-			heap[len] = v[i];
-			for (c = len++; c > 0; c = p) {
-				p = (c - 1) / 2;
-				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
-					break;
-				swap_items(&heap[p], &heap[c]);
-			}
-		} else if (item_cmp(&v[i], &heap[0], rev) < 0) {
-			/* replace the worst kept, sift down */
-			heap[0] = v[i];
-			for (p = 0; (c = 2 * p + 1) < len; p = c) {
-				if (c + 1 < len &&
-				    item_cmp(&heap[c + 1], &heap[c], rev) > 0)
-					c++;
-				if (item_cmp(&heap[p], &heap[c], rev) >= 0)
-					break;
-				swap_items(&heap[p], &heap[c]);
-			}
+	if (*len < keep) {
+		/* sift up */
+		h[*len] = *it;
+		for (c = (*len)++; c > 0; c = p) {
+			p = (c - 1) / 2;
+			if (item_cmp(&h[p], &h[c], rev) >= 0)
+				break;
+			swap_items(&h[p], &h[c]);
+		}
+	} else if (item_cmp(it, &h[0], rev) < 0) {
+		/* replace the worst kept, sift down */
+		h[0] = *it;
+		for (p = 0; (c = 2 * p + 1) < *len; p = c) {
+			if (c + 1 < *len && item_cmp(&h[c + 1], &h[c], rev) > 0)
+				c++;
+			if (item_cmp(&h[p], &h[c], rev) >= 0)
+				break;
+			swap_items(&h[p], &h[c]);
 		}
 	}
-	qsort(heap, len, sizeof(*heap), rev ? cmp_rev : cmp_fwd);
-	memcpy(v, heap, len * sizeof(*heap));
 }
 
 static int grow_items(size_t need)
@@ -260,10 +262,38 @@ static int grow_items(size_t need)
 	return 0;
 }
 
+/* What of a flow the choice and the key read (the page's rows are copied
+ * whole). */
+static unsigned parts_for(const struct view_opts *o)
+{
+	unsigned parts = FLOW_ROW_BASE;
+
+	if (o->filter)
+		return FLOW_ROW_ALL;	/* a term may read anything */
+	if (o->active_only || o->sort == SORT_RATE)
+		parts |= FLOW_ROW_RATES;
+	switch (o->sort) {
+	case SORT_PROCESS:
+	case SORT_PID:
+	case SORT_USER:
+	case SORT_COUNTRY:
+		parts |= FLOW_ROW_REST;
+		break;
+	default:
+		break;
+	}
+	return parts;
+}
+
 struct collect_ctx {
 	const struct view_opts *o;
-	size_t n;
+	unsigned parts;
+	size_t n, closed;
+	size_t keep;		/* > 0: only the first keep in order, in the
+				 * heap (in walk order when unsorted) */
+	size_t len;		/* items kept: in the heap, or in items */
 	uint64_t now_mono, now_real;
+	bool count_only;	/* no page: only n and closed */
 	bool failed;
 };
 
@@ -271,52 +301,78 @@ static int collect_cb(struct flow *f, void *arg)
 {
 	struct collect_ctx *c = arg;
 	struct flow_row row;
+	struct item it;
 
-	flow_snapshot(f, &row);
+	flow_snapshot_part(f, &row, c->parts);
 	if (!view_match(c->o, &row))
 		return 0;
-	if (c->n >= items_cap && grow_items(c->n + 1)) {
+	c->n++;
+	if (row.closed_at)
+		c->closed++;
+	if (c->count_only)
+		return 0;
+	if (c->keep && c->o->sort == SORT_NONE) {
+		if (c->len < c->keep)
+			heap[c->len++].ref = (uintptr_t)f;
+		return 0;
+	}
+	it.ref = (uintptr_t)f;
+	make_key(&it, &row, c->o, c->now_mono, c->now_real);
+	if (c->keep) {
+		heap_add(heap, &c->len, c->keep, &it, c->o->reverse);
+		return 0;
+	}
+	if (c->len >= items_cap && grow_items(c->len + 1)) {
 		c->failed = true;
 		return 1;
 	}
-	items[c->n].ref = (uintptr_t)f;
-	make_key(&items[c->n], &row, c->o, c->now_mono, c->now_real);
-	c->n++;
+	items[c->len++] = it;
 	return 0;
 }
+
+static __thread size_t last_closed;
 
 size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		  size_t first, size_t max, struct flow_row *rows,
 		  size_t *n_rows)
 {
-	struct collect_ctx c = { .o = o, .now_mono = util_now_mono(),
+	struct collect_ctx c = { .o = o, .parts = parts_for(o),
+				 .now_mono = util_now_mono(),
 				 .now_real = util_now_real() };
+	struct item *v;
 	size_t end, i;
 	bool rev = o->reverse;
 
 	*n_rows = 0;
-	if (grow_items(flow_list_count(fl) + 1))
+	last_closed = 0;
+	if (!heap)
+		heap = malloc(TOP_MAX * sizeof(*heap));
+	if (!max)
+		c.count_only = true;
+	else if (heap && first + max <= TOP_MAX)
+		c.keep = first + max;
+	else if (grow_items(flow_list_count(fl) + 1))
 		return 0;
 	rcu_read_lock();
 	flow_list_for_each(fl, collect_cb, &c);
-	if (first < c.n && max) {
-		end = first + max < c.n ? first + max : c.n;
-		if (o->sort != SORT_NONE) {
-			if (!heap)
-				heap = malloc(TOP_MAX * sizeof(*heap));
-			if (end <= TOP_MAX && end < c.n && heap)
-				select_top(items, c.n, end, rev, heap);
-			else
-				qsort(items, c.n, sizeof(*items),
-				      rev ? cmp_rev : cmp_fwd);
-		}
+	v = c.keep ? heap : items;
+	if (first < c.len && max) {
+		end = first + max < c.len ? first + max : c.len;
+		if (o->sort != SORT_NONE)
+			qsort(v, c.len, sizeof(*v), rev ? cmp_rev : cmp_fwd);
 		for (i = first; i < end; i++)
-			flow_snapshot((struct flow *)items[i].ref,
+			flow_snapshot((struct flow *)v[i].ref,
 				      &rows[i - first]);
 		*n_rows = end - first;
 	}
 	rcu_read_unlock();
+	last_closed = c.closed;
 	return c.n;
+}
+
+size_t view_flows_closed(void)
+{
+	return last_closed;
 }
 
 static void sort_all(const struct view_opts *o, size_t n)
@@ -328,7 +384,8 @@ static void sort_all(const struct view_opts *o, size_t n)
 long view_each(struct flow_list *fl, const struct view_opts *o,
 	       view_row_fn fn, void *arg)
 {
-	struct collect_ctx c = { .o = o, .now_mono = util_now_mono(),
+	struct collect_ctx c = { .o = o, .parts = parts_for(o),
+				 .now_mono = util_now_mono(),
 				 .now_real = util_now_real() };
 	struct flow_row row;
 	size_t i;
@@ -337,8 +394,8 @@ long view_each(struct flow_list *fl, const struct view_opts *o,
 		return -ENOMEM;
 	rcu_read_lock();
 	flow_list_for_each(fl, collect_cb, &c);
-	sort_all(o, c.n);
-	for (i = 0; i < c.n && !c.failed; i++) {
+	sort_all(o, c.len);
+	for (i = 0; i < c.len && !c.failed; i++) {
 		flow_snapshot((struct flow *)items[i].ref, &row);
 		if (fn(&row, arg))
 			break;

@@ -510,6 +510,7 @@ static void test_destroy_in_scan(void)
 	CHECK(flow_list_close(fl, &a, 4 * SEC) == 0);
 	CHECK(flow_list_live(fl) == 1 && flow_list_count(fl) == 2);
 	CHECK(row_by_id(fl, 1, &row) && row.closed_at == 4 * SEC);
+	CHECK(view_flows_closed() == 1);	/* of row_by_id's 2 entries */
 	CHECK(flow_list_reap(fl, 4 * SEC - 1) == 0);
 	CHECK(flow_list_reap(fl, 4 * SEC) == 1);
 	CHECK(flow_list_count(fl) == 1 && !row_by_id(fl, 1, &row));
