@@ -226,8 +226,10 @@ void ui_draw_header(struct ui *u)
 	}
 	ui_hdr_protos(u, &h);
 	if (u->o->mode == VIEW_FLOWS)
-		ui_fmt(buf, sizeof(buf), "Flows %zu/%zu", u->total,
-			 u->flows_all);
+		/* Open flows, as the kernel counts them: the closed
+		 * ones drawn dimmed are not. */
+		ui_fmt(buf, sizeof(buf), "Flows %zu/%zu",
+		       u->total - u->closed_shown, u->flows_all);
 	else
 		ui_fmt(buf, sizeof(buf), "%s %zu (flows %zu)",
 			 ui_mode_name(u), u->total, u->flows_all);

@@ -104,6 +104,7 @@ struct ui {
 	size_t first, n;
 	size_t total;		/* entries of the current view in all */
 	size_t flows_all;	/* open flows in the table */
+	size_t closed_shown;	/* of total, closed flows (drawn dimmed) */
 	uint64_t changes;	/* flow_list_changes() when read */
 	size_t top, cur;	/* first line shown, cursor (absolute) */
 	bool moved;		/* the user moved the cursor off the top */
