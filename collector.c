@@ -652,6 +652,10 @@ static void *collector_main(void *arg)
 	atomic_fetch_add(&c->scans, 1);
 	if (c->on_scan)
 		c->on_scan(c->on_scan_arg);
+	/* The screen waited for that first dump; from now on its keys come
+	 * first when the cores are busy (a full table's dump is long). */
+	util_background(0);
+	collector_pipe_background(&c->pipe);
 	next = util_now_mono() + interval_ns(c);
 	next_reap = util_now_mono() + REAP_NS;
 	next_count = util_now_mono() + COUNT_CHECK_NS;

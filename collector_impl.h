@@ -102,12 +102,15 @@ struct collector_pipe {
 	unsigned head, tail;		/* filled by the reader, used here */
 	bool reading, quit;
 	uint32_t seq;
+	int tid;			/* the reader's thread id */
 };
 
 /* Start the reader on nl; on failure stop frees what start took. */
 int collector_pipe_start(struct collector_pipe *p, struct mnl_socket *nl,
 			 unsigned int portid);
 void collector_pipe_stop(struct collector_pipe *p);
+/* The reader gives way to the screen too (util_background). */
+void collector_pipe_background(struct collector_pipe *p);
 /* The answers to request seq (sent on nl) through cb, as they come, and
  * between(arg) after each buffer unless NULL: 0 or -errno. */
 int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
 
 #include "collector_impl.h"
+#include "util.h"
 
 #define PIPE_BUF_LEN	(64 << 10)
 /* Wake the parser for this many buffers, not for each: a dump is ~800
@@ -28,6 +30,7 @@ static void *pipe_main(void *arg)
 	int ret;
 
 	pthread_mutex_lock(&p->lock);
+	p->tid = gettid();
 	for (;;) {
 		while (!p->quit && (!p->reading ||
 				    p->head - p->tail == COLLECTOR_PIPE_BUFS))
@@ -54,6 +57,19 @@ static void *pipe_main(void *arg)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
+}
+
+void collector_pipe_background(struct collector_pipe *p)
+{
+	int tid;
+
+	if (!p->started)
+		return;
+	pthread_mutex_lock(&p->lock);
+	tid = p->tid;
+	pthread_mutex_unlock(&p->lock);
+	if (tid)
+		util_background(tid);
 }
 
 int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,

@@ -217,6 +217,7 @@ static void *enrich_main(void *arg)
 	bool due;
 
 	rcu_register_thread();
+	util_background(0);
 	pthread_mutex_lock(&e->lock);
 	while (!e->stop) {
 		/* Passes follow the collector's dumps (enrich_kick); the

@@ -513,3 +513,11 @@ const char *util_fd_short_text(char *buf, size_t len)
 			 (unsigned long long)rl.rlim_cur);
 	return buf;
 }
+
+void util_background(int tid)
+{
+	/* Linux: PRIO_PROCESS with a thread id sets that thread alone. */
+	if (setpriority(PRIO_PROCESS, tid ? (id_t)tid : (id_t)gettid(), 10)) {
+		/* a lower priority is only a courtesy */
+	}
+}

@@ -67,6 +67,11 @@ void util_fd_short(int err);
 /* After such a failure, one line saying so (in buf), else NULL. */
 const char *util_fd_short_text(char *buf, size_t len);
 
+/* Lower the CPU priority of thread tid (0: the calling one) to nice 10:
+ * the threads that read and enrich the table give way to the screen's
+ * when the cores are busy.  Failure is ignored. */
+void util_background(int tid);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in nanoseconds. */
 uint64_t util_now_mono(void);
 uint64_t util_now_real(void);
