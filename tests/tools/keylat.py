@@ -2,10 +2,11 @@
 """keylat: how long a program in a tmux pane takes to show what a key
 asks for, measured from outside, as a user at the terminal would see it.
 
-  keylat.py SESSION KEY:TEXT|TEXT... [KEY:TEXT|TEXT...]... [--count N]
-            [--gap SEC] [--quiet MS]
+  keylat.py [-L SOCKET] SESSION KEY:TEXT|TEXT... [KEY:TEXT|TEXT...]...
+            [--count N] [--gap SEC] [--quiet MS]
 
-Attaches to SESSION as a tmux control-mode client (tmux -C), which gets
+Attaches to SESSION (of the tmux server named SOCKET, as tmux -L) as a
+tmux control-mode client (tmux -C), which gets
 every byte the pane writes as it is written (%output lines).  For each of
 N keys (the KEYs in turn, tmux send-keys names: r, B, Enter, ...) it
 reads the pane's first line, sends the key, and after each burst of
@@ -38,10 +39,12 @@ def reader(stream, q):
 
 
 class Pane:
-    def __init__(self, session):
+    def __init__(self, session, socket):
         self.session = session
-        self.proc = subprocess.Popen(['tmux', '-C', 'attach-session', '-t',
-                                      session], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(['tmux'] +
+                                     (['-L', socket] if socket else []) +
+                                     ['-C', 'attach-session', '-t', session],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE)
         self.q = queue.Queue()
         self.outputs = []       # times of %output lines not yet used
@@ -113,6 +116,7 @@ def one_key(pane, key, texts, quiet):
 
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument('-L', dest='socket')
     ap.add_argument('session')
     ap.add_argument('keys', nargs='+')
     ap.add_argument('--count', type=int, default=40)
@@ -130,7 +134,7 @@ def main():
     if a.count < 1 or a.count > 10000 or a.gap < 0 or a.quiet <= 0:
         ap.print_usage(sys.stderr)
         return 2
-    pane = Pane(a.session)
+    pane = Pane(a.session, a.socket)
     times = []
     try:
         for i in range(a.count):
