@@ -242,3 +242,8 @@ bash "$ROOT/tests/bench/term_bytes.sh" "$O"
 # 8. Ask the kernel for less (issue 10): -T on a table that is half UDP,
 # against a bare dump of the whole table in the same run.
 N=$N SECS=$SECS bash "$ROOT/tests/bench/filtered.sh" "$O"
+
+# 9. A full table that turns over (issue 10): nf_conntrack_max entries,
+# then 20,000 new and 20,000 destroyed a second at -t 1 and -t 10, each
+# figure beside its target and against a bare dump of the same table.
+SECS=$SECS bash "$ROOT/tests/bench/full.sh" "$O"
