@@ -21,26 +21,9 @@ N=${N:-100000}
 SECS=${SECS:-10}
 ROUNDS=${ROUNDS:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT" || exit 1
-FT=$ROOT/flowtop
-case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
-CT=$B/tools/ct_inject
-BARE=$B/tools/bare_dump
-NS=ft_filtered_$$
-TM=ft_filtered_$$
-TMP=$(mktemp -d)
-
-tm() { tmux -L "$TM" -f /dev/null "$@"; }
-cleanup() {
-	tm kill-server 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	sleep 0.2
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM HUP
 
 . "$ROOT/tests/bench/lib.sh"
+bench_setup filtered
 bench_need filtered "$FT" "$CT" "$BARE"
 bench_ns || exit 1
 

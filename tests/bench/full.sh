@@ -28,30 +28,14 @@ SECS=${SECS:-10}
 RATE=${RATE:-20000}
 KEYS=${KEYS:-70}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT" || exit 1
-FT=$ROOT/flowtop
-case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
-CT=$B/tools/ct_inject
-CHURN=$B/tools/ct_churn
-BARE=$B/tools/bare_dump
-NS=ft_fullbench_$$
-TM=ft_fullbench_$$
-TMP=$(mktemp -d)
 KEYSPEC=("r:asc|desc" "B:bytes|rate" "R:rate|bytes" "U:UDP|udp"
 	"U:UDP|udp" "4:IPv4|ipv4" "4:IPv4|ipv4")
 
-tm() { tmux -L "$TM" -f /dev/null "$@"; }
-cleanup() {
-	tm kill-server 2>/dev/null
-	[ -n "${CHPID:-}" ] && kill "$CHPID" 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	sleep 0.2
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM HUP
-
 . "$ROOT/tests/bench/lib.sh"
+bench_setup fullbench
+bench_cleanup_more() {
+	[ -n "${CHPID:-}" ] && kill "$CHPID" 2>/dev/null
+}
 bench_need full "$FT" "$CT" "$CHURN" "$BARE"
 bench_ns || exit 1
 

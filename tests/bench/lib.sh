@@ -1,7 +1,14 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # tests/bench/lib.sh: what the benchmark scripts share; source it after
-# setting NS (the namespace's name) and, for bare_median, BARE.
+# setting ROOT (the checkout) and O (the build directory).
 #
+#   bench_setup NAME  cd $ROOT; FT, B (the build directory), CT, CHURN,
+#                     BARE (ct_inject, ct_churn, bare_dump there); NS and
+#                     TM (ft_NAME_PID: the namespace, a private tmux
+#                     server); TMP (a new directory); tm (tmux on TM); and
+#                     a trap that, on any exit, runs bench_cleanup_more if
+#                     the script defines it, then stops TM, the processes
+#                     in NS, removes NS and TMP
 #   bench_need NAME FILE...  exit unless root and every FILE is built
 #   bench_ns          create $NS, lo up, a table whose output chain uses
 #                     conntrack (so that the kernel tracks the namespace)
@@ -11,6 +18,32 @@
 #   calc EXPR [DEC]   EXPR evaluated by awk, DEC decimals (3)
 #   bare_median [ARGS]  the median CPU ms of 7 bare dumps ($BARE ARGS)
 #                     in $NS
+
+bench_setup() {
+	cd "$ROOT" || exit 1
+	FT=$ROOT/flowtop
+	case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
+	CT=$B/tools/ct_inject
+	CHURN=$B/tools/ct_churn
+	BARE=$B/tools/bare_dump
+	NS=ft_$1_$$
+	TM=ft_$1_$$
+	TMP=$(mktemp -d)
+	trap bench_cleanup EXIT
+	trap 'bench_cleanup; exit 1' INT TERM HUP
+}
+
+tm() { tmux -L "$TM" -f /dev/null "$@"; }
+
+bench_cleanup() {
+	trap - EXIT INT TERM HUP
+	declare -F bench_cleanup_more >/dev/null && bench_cleanup_more
+	tm kill-server 2>/dev/null
+	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
+	sleep 0.2
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
 
 bench_need() {
 	local name=$1 f

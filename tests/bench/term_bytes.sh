@@ -15,25 +15,9 @@ O=${1:-build}
 SECS=${TERM_SECS:-30}
 FLOWS=${TERM_FLOWS:-300}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT" || exit 1
-FT=$ROOT/flowtop
-case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
-CT=$B/tools/ct_inject
-NS=ft_tbytes_$$
-TM=ft_tbytes_$$
-TMP=$(mktemp -d)
-
-tm() { tmux -L "$TM" -f /dev/null "$@"; }
-cleanup() {
-	tm kill-server 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	sleep 0.2
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM HUP
 
 . "$ROOT/tests/bench/lib.sh"
+bench_setup tbytes
 bench_need term_bytes "$FT" "$CT"
 bench_ns || exit 1
 ip netns exec "$NS" "$CT" add --proto tcp --family 4 --count "$FLOWS" \
