@@ -133,10 +133,11 @@ distclean: clean
 	install uninstall clean distclean
 .SECONDARY:
 
-# --- Robustness: fuzzing (kept apart from the rules above) ---
+# --- Robustness: fuzzing and the soak (kept apart from the rules above) ---
 # make fuzz [FUZZ_SECS=60]: each libFuzzer target (tests/fuzz/fuzz_*.c)
 # in turn under ASan+UBSan, from its corpus in tests/fuzz/corpus/; make
 # fuzz-check: each for FUZZ_CHECK_SECS on its corpus (make check runs it).
+# make soak [SOAK_SECS=1800]: the long run (root; not part of make check).
 FUZZ_CC ?= clang
 FUZZ_O = build-fuzz
 FUZZ_SECS ?= 60
@@ -145,6 +146,7 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_O)/%)
+SOAK_SECS ?= 1800
 
 # The library again, built by clang with coverage for libFuzzer.
 fuzz-lib:
@@ -169,8 +171,11 @@ fuzz-check:
 		sh tests/fuzz/run.sh check $(FUZZ_O) $(FUZZ_CHECK_SECS); \
 	else sh tests/fuzz/run.sh missing $(FUZZ_CC); fi
 
+soak: flowtop $(TOOL_BINS)
+	@bash tests/soak/soak.sh $(O) $(SOAK_SECS)
+
 clean: clean-robust
 clean-robust:
 	rm -rf $(FUZZ_O)
 
-.PHONY: fuzz fuzz-lib fuzz-bins fuzz-check clean-robust
+.PHONY: fuzz fuzz-lib fuzz-bins fuzz-check soak clean-robust
