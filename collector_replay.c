@@ -42,7 +42,7 @@ struct collector_replay {
 	char *file;
 	struct replay_rec *recs;
 	size_t n, next;
-	const struct replay_rec *dump, *stats;
+	const struct replay_rec *dump, *stats, *cpustats;
 	uint32_t filter;
 	uint64_t idle_ns;
 };
@@ -132,6 +132,7 @@ static int replay_index(struct collector_replay *r, size_t len)
 		case COLLECTOR_REPLAY_DUMP:
 		case COLLECTOR_REPLAY_EVENTS:
 		case COLLECTOR_REPLAY_STATS:
+		case COLLECTOR_REPLAY_CPUSTATS:
 			if (!replay_msgs_ok(rec.p, rec.len))
 				return -EINVAL;
 			break;
@@ -169,6 +170,8 @@ static void replay_apply(struct collector_replay *r,
 {
 	if (rec->kind == COLLECTOR_REPLAY_STATS)
 		r->stats = rec;
+	else if (rec->kind == COLLECTOR_REPLAY_CPUSTATS)
+		r->cpustats = rec;
 	else if (rec->kind == COLLECTOR_REPLAY_FILTER)
 		r->filter = replay_u32(rec);
 	else if (rec->kind == COLLECTOR_REPLAY_IDLE)
@@ -369,6 +372,9 @@ int collector_replay_request(struct collector_replay *r,
 			mnl_cb_run(r->stats->p, r->stats->len, 0, 0, cb, data);
 		return 0;
 	case IPCTNL_MSG_CT_GET_STATS_CPU:
+		if (r->cpustats)
+			mnl_cb_run(r->cpustats->p, r->cpustats->len, 0, 0, cb,
+				   data);
 		return 0;
 	case IPCTNL_MSG_CT_DELETE:
 		/* A recording is read only. */

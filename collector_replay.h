@@ -20,6 +20,8 @@ enum collector_replay_kind {
 	COLLECTOR_REPLAY_STATS,		/* the IPCTNL_MSG_CT_GET_STATS answer */
 	COLLECTOR_REPLAY_FILTER,	/* u32 enum collector_replay_filter */
 	COLLECTOR_REPLAY_IDLE,		/* u32 s: nf_flowtable_*_timeout */
+	COLLECTOR_REPLAY_CPUSTATS,	/* the IPCTNL_MSG_CT_GET_STATS_CPU
+					 * answer: a message a CPU */
 };
 
 /* How the replayed kernel takes a dump request with CTA_FILTER. */

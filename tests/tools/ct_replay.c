@@ -9,6 +9,10 @@
  * The script, one item a line ('#' comments and blank lines skipped):
  *
  *   stats COUNT MAX      nf_conntrack_count and _max, from here on
+ *   cpustats INSERT_FAILED DROP [CPUS]
+ *                        the per-CPU counters (summed: the first CPU
+ *                        holds what does not divide evenly; 2 CPUs by
+ *                        default), from here on
  *   idle SECONDS         the flowtable's idle timeout (the kernel's
  *                        nf_flowtable_{tcp,udp}_timeout; 30 s without)
  *   filter MODE          how the "kernel" takes a dump with CTA_FILTER:
@@ -32,7 +36,8 @@
  * The output: "FTRPLY1\n", then records of a u32 kind, a u32 length and
  * the payload padded to 4 bytes: 1 dump (IPCTNL_MSG_CT_NEW messages, as a
  * dump answers), 2 events (CT_NEW/CT_DELETE), 3 stats (the answer to
- * IPCTNL_MSG_CT_GET_STATS), 4 filter (a u32 mode), 5 idle (u32 s).
+ * IPCTNL_MSG_CT_GET_STATS), 4 filter (a u32 mode), 5 idle (u32 s), 6
+ * cpustats (the answer to IPCTNL_MSG_CT_GET_STATS_CPU, a message a CPU).
  *
  * Exit: 0, 1 on a bad script (file:line: what), 2 usage.
  */
@@ -391,6 +396,36 @@ static void write_stats(FILE *out, uint32_t count, uint32_t max)
 	rec_write(out, COLLECTOR_REPLAY_STATS);
 }
 
+static void write_cpustats(FILE *out, unsigned long ins, unsigned long drop,
+			   unsigned long cpus)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	unsigned long i;
+
+	if (!cpus || cpus > 1024)
+		die("cpustats: CPUS is 1 to 1024", "");
+	for (i = 0; i < cpus; i++) {
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) |
+				  IPCTNL_MSG_CT_GET_STATS_CPU;
+		nlh->nlmsg_flags = NLM_F_MULTI;
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = AF_UNSPEC;
+		nfg->version = NFNETLINK_V0;
+		nfg->res_id = htons((uint16_t)i);
+		mnl_attr_put_u32(nlh, CTA_STATS_INSERT_FAILED,
+				 htonl((uint32_t)(ins / cpus +
+						  (i ? 0 : ins % cpus))));
+		mnl_attr_put_u32(nlh, CTA_STATS_DROP,
+				 htonl((uint32_t)(drop / cpus +
+						  (i ? 0 : drop % cpus))));
+		rec_add(nlh, nlh->nlmsg_len);
+	}
+	rec_write(out, COLLECTOR_REPLAY_CPUSTATS);
+}
+
 static void write_u32(FILE *out, uint32_t kind, uint32_t v)
 {
 	rec_add(&v, sizeof(v));
@@ -409,7 +444,8 @@ int main(int argc, char **argv)
 	struct nlmsghdr *nlh;
 	struct entry e;
 	uint32_t kind = 0;
-	unsigned long a, b;
+	unsigned long a, b, c;
+	int n;
 	FILE *in, *out;
 	size_t i;
 
@@ -438,6 +474,9 @@ int main(int argc, char **argv)
 				kind = COLLECTOR_REPLAY_EVENTS;
 			} else if (sscanf(p, "stats %lu %lu", &a, &b) == 2) {
 				write_stats(out, (uint32_t)a, (uint32_t)b);
+			} else if ((n = sscanf(p, "cpustats %lu %lu %lu", &a,
+					       &b, &c)) >= 2) {
+				write_cpustats(out, a, b, n == 3 ? c : 2);
 			} else if (sscanf(p, "idle %lu", &a) == 1) {
 				write_u32(out, COLLECTOR_REPLAY_IDLE,
 					  (uint32_t)a);
