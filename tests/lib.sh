@@ -72,6 +72,10 @@
 #                     directly.
 #   t_sysctl_save     (t_init calls it) record the two sysctls.
 #   t_sysctl_restore  write them back if they differ (t_cleanup calls it).
+#   t_confdir         make a flowtop --confdir in $CD ($T_TMP/conf): the
+#                     repository's tcp.conf and udp.conf, and a geoip.conf
+#                     that reads only $G ($T_TMP/geo, made empty), for the
+#                     test's own .mmdb files.
 #   t_public FILE...  copy FILEs (paths from the repository root) into
 #                     $T_TMP/pub, which every user can read, and print the
 #                     copies' paths, one a line: what a process of another
@@ -258,6 +262,14 @@ t_wait_for() {
 		sleep 0.1
 	done
 	return 1
+}
+
+t_confdir() {
+	G=$T_TMP/geo
+	CD=$T_TMP/conf
+	mkdir -p "$G" "$CD"
+	cp "$T_ROOT/etc/tcp.conf" "$T_ROOT/etc/udp.conf" "$CD/"
+	printf 'nodefaultdirs\ndir %s\n' "$G" >"$CD/geoip.conf"
 }
 
 t_public() {

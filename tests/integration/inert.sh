@@ -25,11 +25,7 @@ printf '127.0.0.1 localhost\n198.51.100.1 x\342\201\246y.example\n' \
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
 	>"/etc/netns/$NS/resolv.conf"
 
-G=$T_TMP/geo
-CD=$T_TMP/conf
-mkdir -p "$G" "$CD"
-cp etc/tcp.conf etc/udp.conf "$CD/"
-printf 'nodefaultdirs\ndir %s\n' "$G" >"$CD/geoip.conf"
+t_confdir
 cat >"$T_TMP/city.json" <<'EOF'
 {"ip_version": 6, "database_type": "GeoIP2-City", "languages": ["en"],
  "networks": {

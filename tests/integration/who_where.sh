@@ -21,11 +21,7 @@ t_ct "$NS" add --proto tcp --family 4 --start 62500 --count 10 >/dev/null
 t_ct "$NS" add --proto tcp --family 6 --count 5 >/dev/null
 
 # --- GeoIP ---------------------------------------------------------------
-G=$T_TMP/geo
-CD=$T_TMP/conf
-mkdir -p "$G" "$CD"
-cp etc/tcp.conf etc/udp.conf "$CD/"
-printf 'nodefaultdirs\ndir %s\n' "$G" >"$CD/geoip.conf"
+t_confdir
 cat >"$T_TMP/city.json" <<'EOF'
 {"ip_version": 6, "database_type": "GeoIP2-City", "languages": ["en"],
  "networks": {

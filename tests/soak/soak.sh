@@ -37,10 +37,7 @@ if [ "$MAX" -lt $(( WINDOW * 2 )) ]; then
 fi
 
 # GeoIP: test databases for the three documentation networks.
-CD=$T_TMP/conf
-mkdir -p "$CD" "$T_TMP/geo"
-cp etc/tcp.conf etc/udp.conf "$CD/"
-printf 'nodefaultdirs\ndir %s\n' "$T_TMP/geo" >"$CD/geoip.conf"
+t_confdir
 "$T_PYTHON" tests/tools/mkmmdb.py tests/data/geoip/doc-city.json \
 	"$T_TMP/geo/soak-city.mmdb" || t_fail "mkmmdb.py"
 
