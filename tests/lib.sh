@@ -464,7 +464,7 @@ t_sysctl_restore() {
 }
 
 t_cleanup() {
-	local - ns pids list i line
+	local - ns pids list i line sock
 
 	set +e +u
 	# What the test registered with t_at_cleanup, last first.
@@ -504,6 +504,12 @@ t_cleanup() {
 			echo "t_cleanup: cannot delete namespace $ns" >&2
 	done
 	[ -n "$T_TMP" ] && [ -f "$T_TMP/ns" ] && : >"$T_TMP/ns"
+	# A tmux server that ends leaves its socket file: ours are named
+	# ft_<name>_<pid of the test>; a live one is left alone.
+	for sock in "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)"/ft_*_"$$"; do
+		[ -S "$sock" ] || continue
+		tmux -S "$sock" ls >/dev/null 2>&1 || rm -f "$sock"
+	done
 	t_sysctl_restore
 	if [ -n "$T_TMP" ] && [ -d "$T_TMP" ] && [ -z "${T_KEEP_TMP:-}" ]; then
 		rm -rf "$T_TMP"

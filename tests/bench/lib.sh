@@ -39,6 +39,7 @@ bench_cleanup() {
 	trap - EXIT INT TERM HUP
 	declare -F bench_cleanup_more >/dev/null && bench_cleanup_more
 	tm kill-server 2>/dev/null
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TM"
 	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
 	sleep 0.2
 	ip netns del "$NS" 2>/dev/null

@@ -193,6 +193,19 @@ t_check "failing child's background process $bg is gone" \
 t_check "failing child's temp dir is gone" test -n "$tmp" -a ! -e "$tmp"
 case $tmp in /tmp/ft_sub.*) rm -rf "$tmp" ;; esac
 
+# A child whose tmux server ended (its pane's command quit): tmux leaves
+# the socket file; cleanup removes it.
+# shellcheck disable=SC2016
+child 't_init sock; S=ft_sock_$$; echo "S=$S";
+       tmux -L "$S" -f /dev/null new-session -d -s s true;
+       t_wait_for 5 sh -c "! tmux -L $S ls 2>/dev/null";
+       echo "SOCK=${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$S";
+       test -S "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$S" && t_pass "socket";
+       t_pass "started"; t_done'
+sock=$(field SOCK)
+t_check "an ended tmux server's socket is removed at cleanup ($sock)" \
+	test -n "$sock" -a ! -e "$sock"
+
 # Children killed by SIGTERM and SIGHUP while waiting.
 for sig in TERM HUP; do
 	rm -f "$T_TMP/ready"
