@@ -26,7 +26,8 @@ TM=ft_bench_$$
 TMP=$(mktemp -d)
 
 cleanup() {
-	tmux kill-session -t "$TM" 2>/dev/null
+	tmux -L "$TM" kill-server 2>/dev/null
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TM"
 	rm -rf "/etc/netns/$NS"
 	[ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null
 	[ -n "${SOCKPID:-}" ] && kill "$SOCKPID" 2>/dev/null
@@ -56,7 +57,7 @@ echo "bare dump: cpu ${bare1} ms per dump (median of 7, before flowtop)"
 # screen logs each refresh (FLOWTOP_FRAME_LOG: monotonic ms after the
 # redraw, flows shown, flows in all); the process's start time comes from
 # /proc/PID/stat (clock ticks since boot, the same clock).
-tmux new-session -d -s "$TM" -x 200 -y 50 \
+tmux -L "$TM" new-session -d -s "$TM" -x 200 -y 50 \
 	"ip netns exec $NS env FLOWTOP_KEY_LOG=$TMP/keys FLOWTOP_FRAME_LOG=$TMP/frames $FT -n -G -t 1 --no-config"
 pid=
 for _ in $(seq 1 200); do
@@ -100,10 +101,10 @@ echo "rss (screen): $(calc "$(rss_kb "$pid") / 1024" 1) MB (target <= 40 MB)"
 # 4. Keys: re-sort and filter, timed by the screen itself from the key's
 # arrival to the end of its redraw (FLOWTOP_KEY_LOG).
 for i in $(seq 1 50); do
-	tmux send-keys -t "$TM" r; sleep 0.02
-	tmux send-keys -t "$TM" '<'; sleep 0.02
-	tmux send-keys -t "$TM" Enter; sleep 0.02
-	tmux send-keys -t "$TM" a; sleep 0.02
+	tmux -L "$TM" send-keys -t "$TM" r; sleep 0.02
+	tmux -L "$TM" send-keys -t "$TM" '<'; sleep 0.02
+	tmux -L "$TM" send-keys -t "$TM" Enter; sleep 0.02
+	tmux -L "$TM" send-keys -t "$TM" a; sleep 0.02
 done
 sleep 0.5
 if [ -s "$TMP/keys" ]; then
@@ -115,9 +116,9 @@ if [ -s "$TMP/keys" ]; then
 else
 	echo "keys: no timings (FLOWTOP_KEY_LOG not written)"
 fi
-tmux send-keys -t "$TM" q
+tmux -L "$TM" send-keys -t "$TM" q
 sleep 0.5
-tmux kill-session -t "$TM" 2>/dev/null
+tmux -L "$TM" kill-session -t "$TM" 2>/dev/null
 bare2=$(bare_median)
 bare_ms=$(calc "($bare1 + $bare2) / 2" 1)
 echo "bare dump: cpu ${bare2} ms per dump (median of 7, after); baseline ${bare_ms} ms"
@@ -200,7 +201,7 @@ ip netns exec "$NS" python3 tests/tools/sockproc.py ft_bench_sock \
 SOCKPID=$!
 for _ in $(seq 1 100); do [ -s "$TMP/sock.ready" ] && break; sleep 0.1; done
 echo "  table: $(nsx "$CT" count) entries"
-tmux new-session -d -s "$TM" -x 200 -y 50 \
+tmux -L "$TM" new-session -d -s "$TM" -x 200 -y 50 \
 	"ip netns exec $NS $FT -t 1 --no-config --confdir $TMP/conf"
 sleep 4
 pid=$(ip netns pids "$NS" | while read -r p; do
@@ -213,9 +214,9 @@ echo "steady (screen, enriched): ${en_cpu} ms CPU per second =" \
 	"$(calc "($en_cpu / $base_cpu - 1) * 100" 1)% over the plain run" \
 	"(target <= 10%); $(calc "$en_cpu / $bare_ms" 2)x a bare dump"
 echo "rss (screen, enriched): $(calc "$(rss_kb "$pid") / 1024" 1) MB"
-tmux send-keys -t "$TM" q
+tmux -L "$TM" send-keys -t "$TM" q
 sleep 0.5
-tmux kill-session -t "$TM" 2>/dev/null
+tmux -L "$TM" kill-session -t "$TM" 2>/dev/null
 
 # How often the /proc walk ran: -j for a while, counters on stderr.
 ip netns exec "$NS" env FLOWTOP_STATS=1 "$FT" -j -c 0 -t 1 --no-config \

@@ -97,14 +97,16 @@ t_check "local port 5020: one flow for each of the two processes" \
 t_check "a flow of a process that is gone is not guessed" sh -c \
 	"! grep '\"direction\":\"forward\"' '$T_TMP/flows.json' | grep -q '\"pid\":[0-9]'"
 
-# The Processes view (TAB) adds them up.
-tmux new-session -d -s "ft_owners_$$" -x 200 -y 50 \
+# The Processes view (TAB) adds them up (a tmux server of our own).
+OS=ft_owners_$$
+t_at_cleanup "tmux -L $OS kill-server 2>/dev/null"
+tmux -L "$OS" -f /dev/null new-session -d -s "$OS" -x 200 -y 50 \
 	"ip netns exec $NS $FT -46TU -A -n -G -t 0.5 --no-config"
-t_wait_for 5 sh -c "tmux capture-pane -p -t ft_owners_$$ | grep -q ft_client_a"
-tmux send-keys -t "ft_owners_$$" Tab
+t_wait_for 5 sh -c "tmux -L $OS capture-pane -p -t $OS | grep -q ft_client_a"
+tmux -L "$OS" send-keys -t "$OS" Tab
 sleep 1
-tmux capture-pane -p -t "ft_owners_$$" >"$T_TMP/procs.txt"
-tmux kill-session -t "ft_owners_$$"
+tmux -L "$OS" capture-pane -p -t "$OS" >"$T_TMP/procs.txt"
+tmux -L "$OS" kill-server
 t_check "Processes view lists ft_client_a and ft_client_b" sh -c \
 	"grep -q ft_client_a '$T_TMP/procs.txt' && grep -q ft_client_b '$T_TMP/procs.txt'"
 t_check "Processes view shows user nobody for ft_client_n" sh -c \
