@@ -164,8 +164,19 @@ churn() {
 		# Empty the table: how long until the screen says so,
 		# from the start of the deletion and from its end.
 		t0=$(date +%s.%N)
-		nsx "$CT" del --proto tcp --family 4 --start "${first:-0}" \
-			--count "${left:-0}" >/dev/null 2>&1
+		# ct_churn's entry numbers wrap at 1,000,000 (ct_inject's
+		# limit): the live ones may be two runs of numbers.
+		first=${first:-0} left=${left:-0}
+		if [ $((first + left)) -gt 1000000 ]; then
+			nsx "$CT" del --proto tcp --family 4 --start "$first" \
+				--count $((1000000 - first)) >/dev/null 2>&1
+			nsx "$CT" del --proto tcp --family 4 --start 0 \
+				--count $((first + left - 1000000)) \
+				>/dev/null 2>&1
+		else
+			nsx "$CT" del --proto tcp --family 4 --start "$first" \
+				--count "$left" >/dev/null 2>&1
+		fi
 		t1=$(date +%s.%N)
 		gone=
 		for _ in $(seq 1 300); do
