@@ -43,14 +43,7 @@ cpu_run() {
 
 	tm new-session -d -s f -x 200 -y 50 \
 		"ip netns exec $NS $FT -n -G -t 1 --no-config $*"
-	for _ in $(seq 1 200); do
-		pid=$(ip netns pids "$NS" 2>/dev/null | while read -r p; do
-			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] &&
-				echo "$p"
-		done | head -n 1)
-		[ -n "$pid" ] && break
-		sleep 0.05
-	done
+	pid=$(bench_pid)
 	sleep 3
 	for i in $(seq 1 "$ROUNDS"); do
 		c0=$(cpu_of "$pid"); w0=$(date +%s.%N)

@@ -54,15 +54,7 @@ screen() {
 	tm new-session -d -s s -x 200 -y 50 "ip netns exec $NS env \
 FLOWTOP_KEY_LOG=$TMP/keys FLOWTOP_FRAME_LOG=$TMP/frames $FT -n -G \
 --no-config $*"
-	pid=
-	for _ in $(seq 1 200); do
-		pid=$(ip netns pids "$NS" 2>/dev/null | while read -r p; do
-			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] &&
-				echo "$p"
-		done | head -n 1)
-		[ -n "$pid" ] && break
-		sleep 0.01
-	done
+	pid=$(bench_pid)
 }
 # The last refresh's open-flow count (the header's), or "".
 open_now() { tail -n 1 "$TMP/frames" 2>/dev/null | awk '{ print $3 }'; }

@@ -75,6 +75,22 @@ EOF2
 
 nsx() { ip netns exec "$NS" "$@"; }
 
+# The pid of the flowtop running in $NS, waiting up to 10 s for it to
+# start; "" if none did.
+bench_pid() {
+	local p
+
+	for _ in $(seq 1 500); do
+		p=$(ip netns pids "$NS" 2>/dev/null | while read -r p; do
+			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] &&
+				echo "$p"
+		done | head -n 1)
+		[ -n "$p" ] && break
+		sleep 0.02
+	done
+	echo "$p"
+}
+
 # The scheduler's exact run time (ns) of each thread, from
 # /proc/PID/task/*/schedstat (clock ticks in /proc/PID/stat are too
 # coarse for a 10 s window).

@@ -59,14 +59,7 @@ echo "bare dump: cpu ${bare1} ms per dump (median of 7, before flowtop)"
 # /proc/PID/stat (clock ticks since boot, the same clock).
 tmux -L "$TM" new-session -d -s "$TM" -x 200 -y 50 \
 	"ip netns exec $NS env FLOWTOP_KEY_LOG=$TMP/keys FLOWTOP_FRAME_LOG=$TMP/frames $FT -n -G -t 1 --no-config"
-pid=
-for _ in $(seq 1 200); do
-	pid=$(ip netns pids "$NS" 2>/dev/null | while read -r p; do
-		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] && echo "$p"
-	done | head -n 1)
-	[ -n "$pid" ] && break
-	sleep 0.01
-done
+pid=$(bench_pid)
 start_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ print $22 * 1000 / hz }' \
 	"/proc/$pid/stat")
 for _ in $(seq 1 300); do
@@ -204,8 +197,7 @@ echo "  table: $(nsx "$CT" count) entries"
 tmux -L "$TM" new-session -d -s "$TM" -x 200 -y 50 \
 	"ip netns exec $NS $FT -t 1 --no-config --confdir $TMP/conf"
 sleep 4
-pid=$(ip netns pids "$NS" | while read -r p; do
-	[ "$(cat /proc/"$p"/comm 2>/dev/null)" = flowtop ] && echo "$p"; done | head -n 1)
+pid=$(bench_pid)
 c0=$(cpu_of "$pid"); w0=$(date +%s.%N)
 sleep "$SECS"
 c1=$(cpu_of "$pid"); w1=$(date +%s.%N)
