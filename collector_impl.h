@@ -98,7 +98,10 @@ struct collector_pipe {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	char *buf[COLLECTOR_PIPE_BUFS];
-	ssize_t len[COLLECTOR_PIPE_BUFS];	/* bytes, or -errno */
+	/* Bytes whose message lengths the reader checked (as
+	 * collector_cb_run does), or -errno: -EBADMSG if they do not add
+	 * up. */
+	ssize_t len[COLLECTOR_PIPE_BUFS];
 	unsigned head, tail;		/* filled by the reader, used here */
 	bool reading, quit;
 	uint32_t seq;

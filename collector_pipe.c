@@ -43,12 +43,21 @@ static void *pipe_main(void *arg)
 			n = mnl_socket_recvfrom(p->nl, p->buf[slot],
 						PIPE_BUF_LEN);
 		} while (n < 0 && errno == EINTR);
-		/* Only to find the end: NLMSG_DONE or an error. */
-		ret = n < 0 ? MNL_CB_ERROR :
-		      collector_cb_run(p->buf[slot], n, p->seq, p->portid,
-				       NULL, NULL);
+		if (n < 0) {
+			n = -errno;
+			ret = MNL_CB_ERROR;
+		} else if (!util_nl_frames_ok(p->buf[slot], (size_t)n)) {
+			n = -EBADMSG;
+			ret = MNL_CB_ERROR;
+		} else {
+			/* Only to find the end: NLMSG_DONE or an error. */
+			ret = mnl_cb_run(p->buf[slot], (size_t)n, p->seq,
+					 p->portid, NULL, NULL);
+		}
 		pthread_mutex_lock(&p->lock);
-		p->len[slot] = n < 0 ? -errno : n;
+		/* Checked here, on the core that has it in its cache: the
+		 * parser does not walk it a second time. */
+		p->len[slot] = n;
 		p->head++;
 		if (ret <= MNL_CB_STOP)
 			p->reading = false;
@@ -100,8 +109,8 @@ int collector_pipe_read(struct collector_pipe *p, uint32_t seq, mnl_cb_t cb,
 				err = (int)n;
 				end = true;
 			} else {
-				ret = collector_cb_run(p->buf[slot], n, seq,
-						       p->portid, cb, data);
+				ret = mnl_cb_run(p->buf[slot], (size_t)n, seq,
+						 p->portid, cb, data);
 				if (ret < 0)
 					err = -errno ? -errno : -EIO;
 				end = ret <= MNL_CB_STOP;
