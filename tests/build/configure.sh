@@ -221,6 +221,18 @@ else
 	t_fail "--host without a cross compiler"
 fi
 
+# ---- no library found: the packages to install, each once ----------------
+line=
+conf PKG_CONFIG_LIBDIR=/nowhere ||
+	line=$(sed -n 's/^configure: missing; install with: //p' "$C/out")
+dups=$(echo "$line" | tr ' ' '\n' | grep . | sort | uniq -d)
+if [ -n "$line" ] && [ -z "$dups" ] && echo "$line" |
+   grep -qE '^apt-get install .*liburcu-dev'; then
+	t_pass "nothing found: one apt-get line, each package once"
+else
+	t_fail "nothing found: '$line' (twice:$(echo $dups))"
+fi
+
 # ---- --help, --version -------------------------------------------------------
 (cd "$C" && "$T_ROOT/configure" --help) >"$T_TMP/help"
 missing=
