@@ -22,62 +22,19 @@
 # namespace of this script (unshare) and go with it; no directory of the
 # machine is bound into the chroot.  T_BUILD's tools (make tools) are
 # copied in.  Usage: T_BUILD=build tests/deb.sh   (or make deb-check)
-if [ -z "$FT_DEB_NS" ] && [ "$(id -u)" = 0 ] &&
-   command -v unshare >/dev/null; then
-	FT_DEB_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
-fi
+. "$(dirname "$0")/chroot.sh"
+ch_private "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 t_init deb
 t_require_root
 t_require mmdebstrap git
-[ -n "$FT_DEB_NS" ] || { t_fail "no mount namespace (unshare)"; t_done; }
 
-MIRROR=${FT_DEB_MIRROR:-http://deb.debian.org/debian}
-SECURITY=${FT_DEB_SECURITY:-http://deb.debian.org/debian-security}
-CH=$T_TMP/chroot
 SRC=/home/builder/flowtop
 VERSION=$(dpkg-parsechangelog -S Version -l debian/changelog 2>/dev/null ||
 	  sed -n '1s/.*(\(.*\)).*/\1/p' debian/changelog)
 ARCH=$(dpkg --print-architecture)
 DEB=flowtop_${VERSION}_$ARCH.deb
 
-# Mounts first out, processes killed, then the tree (never across a
-# mount: --one-file-system).
-deb_cleanup() {
-	local p
-
-	for p in /proc/[0-9]*; do
-		[ "$(readlink "$p/root" 2>/dev/null)" = "$CH" ] &&
-			kill -9 "${p#/proc/}" 2>/dev/null
-	done
-	for m in run dev/shm dev/pts sys proc ''; do
-		umount -l "$CH/$m" 2>/dev/null
-	done
-	rm -rf --one-file-system "$CH"
-}
-trap 'rc=$?; deb_cleanup; (exit $rc); t__on_exit' EXIT
-
-inch() {	# CMD...: run in the chroot, with a clean environment
-	chroot "$CH" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LANG=C.UTF-8 TERM="${TERM:-xterm}" CI="${CI:-}" \
-		DEBIAN_FRONTEND=noninteractive "$@"
-}
-step() {	# DESC CMD...: run in the chroot, show the log when it fails
-	local desc=$1 log=$T_TMP/step.log t0=$SECONDS
-
-	shift
-	if inch "$@" >"$log" 2>&1; then
-		t_pass "$desc ($((SECONDS - t0)) s)"
-	else
-		t_fail "$desc"
-		tail -n 30 "$log" | sed 's/^/    /'
-		return 1
-	fi
-}
-fatal() {
-	t_fail "$*"
-	t_done
-}
 # What a package could leave: names under the system's directories
 # (apt's and dpkg's own state is checked through dpkg itself).
 snap() {
@@ -100,40 +57,16 @@ no_trace() {	# what dpkg still knows of flowtop after a purge
 }
 
 # ---- 1. the chroot, the build dependencies -------------------------------
-echo "deb: making a Debian 12 chroot (mmdebstrap, $MIRROR)"
-t0=$SECONDS
-if ! mmdebstrap --quiet --mode=root --variant=buildd \
-	--include=lintian,ca-certificates,git bookworm "$CH" \
-	"deb $MIRROR bookworm main" "deb $MIRROR bookworm-updates main" \
-	"deb $SECURITY bookworm-security main" >"$T_TMP/mmdebstrap.log" 2>&1
-then
-	tail -n 20 "$T_TMP/mmdebstrap.log"
-	fatal "mmdebstrap could not make a Debian 12 chroot"
-fi
-t_pass "a Debian 12 chroot (buildd set, lintian; $((SECONDS - t0)) s)"
-# The chroot a mount of its own: ip netns exec makes "/" a slave mount.
-mount --bind "$CH" "$CH" &&
-	mount -t proc proc "$CH/proc" && mount -t sysfs sysfs "$CH/sys" &&
-	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$CH/dev/pts" &&
-	mount -t tmpfs tmpfs "$CH/dev/shm" && mount -t tmpfs tmpfs "$CH/run" ||
-	fatal "cannot mount proc, sys, devpts, tmpfs in the chroot"
-cp /etc/resolv.conf "$CH/etc/resolv.conf"
-printf '#!/bin/sh\nexit 101\n' >"$CH/usr/sbin/policy-rc.d"
-chmod 755 "$CH/usr/sbin/policy-rc.d"
+ch_make "buildd set, lintian" --variant=buildd \
+	--include=lintian,ca-certificates,git
 
 # The tree as git has it (no build output), owned by the builder.
-inch useradd -m builder || fatal "useradd builder"
-mkdir -p "$CH$SRC"
-if git -C "$T_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
-	git -C "$T_ROOT" ls-files -co --exclude-standard -z |
-		(cd "$T_ROOT" && tar --null -cf - -T -) | tar -xf - -C "$CH$SRC"
-else
-	fatal "not a git checkout: cannot tell the sources from build output"
-fi
+inch useradd -m builder || ch_fatal "useradd builder"
+ch_copy "$SRC"
 inch chown -R builder: /home/builder
 # mmdebstrap leaves no package lists behind.
-step "apt-get update in the chroot" apt-get update -q || t_done
-step "apt-get build-dep: Build-Depends install" \
+ch_step "apt-get update in the chroot" apt-get update -q || t_done
+ch_step "apt-get build-dep: Build-Depends install" \
 	sh -c "cd $SRC && apt-get build-dep -y -q ./" || t_done
 
 # ---- 2. the build --------------------------------------------------------
@@ -163,7 +96,7 @@ case $line in
 *) t_fail "the unit tests in the build: ${line:-not run}" ;;
 esac
 grep -E '^(dpkg-deb|.*warning:)' "$T_TMP/build.log"
-[ -f "$CH/home/builder/$DEB" ] || fatal "no $DEB built"
+[ -f "$CH/home/builder/$DEB" ] || ch_fatal "no $DEB built"
 
 # ---- 3. lintian ----------------------------------------------------------
 inch runuser -u builder -- env HOME=/home/builder lintian \
@@ -188,10 +121,10 @@ for f in debian/*lintian-overrides debian/source/lintian-overrides; do
 done
 
 # ---- 4. install ----------------------------------------------------------
-step "the tests' own needs (deps.sh --test-run)" \
+ch_step "the tests' own needs (deps.sh --test-run)" \
 	sh -c "cd $SRC && sh deps.sh --test-run" || t_done
 snap "$T_TMP/before"
-step "apt install ./$DEB" \
+ch_step "apt install ./$DEB" \
 	sh -c "cd /home/builder && apt install -y -q ./$DEB" || t_done
 v=$(inch /usr/sbin/flowtop --version 2>&1)
 [ "$v" = "flowtop $VERSION" ] && t_pass "/usr/sbin/flowtop --version: $v" ||
@@ -203,11 +136,11 @@ if [ "$(sort "$T_TMP/conffiles")" = "$(echo "$want" | sort)" ]; then
 else
 	t_fail "conffiles are $(tr '\n' ' ' <"$T_TMP/conffiles"), not $want"
 fi
-step "man -w flowtop finds the manual" man -w flowtop
-step "zsh's compinit finds _flowtop (vendor-completions)" zsh -f -c \
+ch_step "man -w flowtop finds the manual" man -w flowtop
+ch_step "zsh's compinit finds _flowtop (vendor-completions)" zsh -f -c \
 	'autoload -U compinit; compinit -u -D
 	 [[ $_comps[flowtop] == _flowtop ]]'
-step "bash-completion loads flowtop's" bash -c \
+ch_step "bash-completion loads flowtop's" bash -c \
 	'. /usr/share/bash-completion/bash_completion
 	 __load_completion flowtop && complete -p flowtop'
 
@@ -217,7 +150,7 @@ mkdir -p "$CH/root/flowtop"
 	--exclude=./flowtop .) | tar -xf - -C "$CH/root/flowtop"
 mkdir -p "$CH/root/flowtop/build"
 cp -a "$T_BUILD/tools" "$CH/root/flowtop/build/" ||
-	fatal "no $T_BUILD/tools (make tools)"
+	ch_fatal "no $T_BUILD/tools (make tools)"
 chmod 700 "$CH/root"
 nt=0
 for t in tests/integration/*.sh; do
@@ -242,7 +175,7 @@ done
 [ $nt -ge 5 ] || t_fail "only $nt integration tests run flowtop"
 
 # ---- 6. purge ------------------------------------------------------------
-step "apt purge flowtop" apt-get purge -y -q flowtop
+ch_step "apt purge flowtop" apt-get purge -y -q flowtop
 snap "$T_TMP/after"
 same_files "purge leaves no file behind" "$T_TMP/before" "$T_TMP/after"
 left=$(no_trace)
@@ -258,9 +191,9 @@ if ! inch apt-get install -y -q netsniff-ng >"$T_TMP/n.log" 2>&1; then
 fi
 theirs=$(sum $NFT) theirs_man=$(sum $NMAN)
 [ -n "$theirs" ] && [ -n "$theirs_man" ] ||
-	fatal "netsniff-ng installed no $NFT or $NMAN"
+	ch_fatal "netsniff-ng installed no $NFT or $NMAN"
 snap "$T_TMP/n_before"
-step "apt install ./$DEB beside netsniff-ng" \
+ch_step "apt install ./$DEB beside netsniff-ng" \
 	sh -c "cd /home/builder && apt install -y -q ./$DEB"
 v=$(inch $NFT --version 2>&1)
 [ "$v" = "flowtop $VERSION" ] && t_pass "$NFT is this flowtop" ||
@@ -269,8 +202,8 @@ v=$(inch $NFT --version 2>&1)
 [ "$(sum /usr/share/man/man8/flowtop.netsniff-ng.8.gz)" = "$theirs_man" ] &&
 	t_pass "netsniff-ng's flowtop and manual kept as flowtop.netsniff-ng" ||
 	t_fail "netsniff-ng's flowtop or manual was not kept"
-step "dpkg --verify netsniff-ng: its files intact" dpkg --verify netsniff-ng
-step "apt purge flowtop: netsniff-ng's come back" apt-get purge -y -q flowtop
+ch_step "dpkg --verify netsniff-ng: its files intact" dpkg --verify netsniff-ng
+ch_step "apt purge flowtop: netsniff-ng's come back" apt-get purge -y -q flowtop
 [ "$(sum $NFT)" = "$theirs" ] && [ "$(sum $NMAN)" = "$theirs_man" ] &&
 	t_pass "$NFT and its manual are netsniff-ng's again" ||
 	t_fail "$NFT is not netsniff-ng's after the purge"
@@ -278,16 +211,16 @@ snap "$T_TMP/n_after"
 same_files "purge beside netsniff-ng leaves no file" \
 	"$T_TMP/n_before" "$T_TMP/n_after"
 # The other order: flowtop first, then netsniff-ng.
-step "netsniff-ng purged, flowtop installed" sh -c \
+ch_step "netsniff-ng purged, flowtop installed" sh -c \
 	"apt-get purge -y -q netsniff-ng && cd /home/builder &&
 	 apt install -y -q ./$DEB"
-step "netsniff-ng installed after flowtop" \
+ch_step "netsniff-ng installed after flowtop" \
 	apt-get install -y -q netsniff-ng
 [ "$(inch $NFT --version 2>&1)" = "flowtop $VERSION" ] &&
 [ "$(sum $NFT.netsniff-ng)" = "$theirs" ] &&
 	t_pass "after it: $NFT stays this one, netsniff-ng's beside it" ||
 	t_fail "netsniff-ng installed after flowtop took $NFT"
-step "both purged" apt-get purge -y -q flowtop netsniff-ng
+ch_step "both purged" apt-get purge -y -q flowtop netsniff-ng
 left=$(no_trace)
 [ -z "$left" ] && ! inch test -e $NFT.netsniff-ng &&
 	t_pass "no diversion, no flowtop.netsniff-ng left" ||
