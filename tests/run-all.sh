@@ -2,8 +2,10 @@
 # run-all.sh BUILD_DIR: unit tests, the same under ASan+UBSan, the
 # parsers under libFuzzer (make fuzz-check), the build tests (tests/build),
 # the unit tests cross-built for arm64 and s390x (tests/cross.sh), then
-# the real-kernel and terminal tests (root), and with FLOWTOP_DEB_CHECK=1
-# the Debian package in a chroot (tests/deb.sh).
+# the real-kernel and terminal tests (root), with FLOWTOP_DEB_CHECK=1
+# the Debian package in a chroot (tests/deb.sh), and with
+# FLOWTOP_QUICKSTART_CHECK=1 README's quick start in a fresh chroot
+# (tests/quickstart.sh).
 # Prints one total line "all: N passed, N failed[, N skipped]" and fails
 # if anything failed.
 O=${1:-build}
@@ -75,6 +77,13 @@ if [ "$FLOWTOP_DEB_CHECK" = 1 ]; then
 else
 	echo "note: the Debian package test (tests/deb.sh, about 6 min, root)" \
 		"runs with FLOWTOP_DEB_CHECK=1 or make deb-check"
+fi
+# README's quick start on a fresh Debian 12 chroot: it downloads packages.
+if [ "$FLOWTOP_QUICKSTART_CHECK" = 1 ]; then
+	step quickstart tests/quickstart.sh
+else
+	echo "note: the quick start test (tests/quickstart.sh, minutes, root)" \
+		"runs with FLOWTOP_QUICKSTART_CHECK=1 or make quickstart-check"
 fi
 echo "all: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
