@@ -524,6 +524,15 @@ t_at_cleanup() {
 	printf '%s\n' "$*" >>"$T_TMP/atclean"
 }
 
+# t_netns_etc NS: make /etc/netns/NS for the namespace's own hosts and
+# resolv.conf (ip netns exec bind-mounts them over /etc's); at cleanup it
+# goes, and /etc/netns too if this made it (a fresh system has none).
+t_netns_etc() {
+	[ -d /etc/netns ] || t_at_cleanup "rmdir /etc/netns 2>/dev/null"
+	mkdir -p "/etc/netns/$1" || return 1
+	t_at_cleanup "rm -rf /etc/netns/$1"
+}
+
 # ct_inject's tuple formula (see "ct_inject --help"), written again here.
 t__ct_fields() {
 	local dir=$1 fam=$2 proto=$3 k=$4 sp=${5:-} dp=${6:-}

@@ -18,8 +18,7 @@ FT=$(realpath "$T_FLOWTOP")
 t_ns inert NS
 t_nsexec "$NS" ip addr add 192.0.2.1/24 dev lo
 t_nsexec "$NS" ip addr add 198.51.100.1/24 dev lo
-mkdir -p "/etc/netns/$NS"
-t_at_cleanup "rm -rf /etc/netns/$NS"
+t_netns_etc "$NS" || exit 1
 printf '127.0.0.1 localhost\n198.51.100.1 x\342\201\246y.example\n' \
 	>"/etc/netns/$NS/hosts"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \

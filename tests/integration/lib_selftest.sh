@@ -206,6 +206,22 @@ sock=$(field SOCK)
 t_check "an ended tmux server's socket is removed at cleanup ($sock)" \
 	test -n "$sock" -a ! -e "$sock"
 
+# t_netns_etc: /etc/netns/NAME goes at cleanup, and /etc/netns with it
+# when the child made it (a fresh system has none: tests/deb.sh's purge
+# check saw it left behind).
+had_etc=; [ -d /etc/netns ] && had_etc=1
+# shellcheck disable=SC2016
+child 't_init etc; t_netns_etc "ft_etc_$$" &&
+       echo "DIR=/etc/netns/ft_etc_$$" && t_pass "made"; t_done'
+dir=$(field DIR)
+t_check "t_netns_etc's directory is removed at cleanup ($dir)" \
+	test -n "$dir" -a ! -e "$dir"
+if [ -z "$had_etc" ]; then
+	t_check "so is /etc/netns, which the child made" test ! -e /etc/netns
+else
+	t_check "/etc/netns, there before the child, stays" test -d /etc/netns
+fi
+
 # Children killed by SIGTERM and SIGHUP while waiting.
 for sig in TERM HUP; do
 	rm -f "$T_TMP/ready"

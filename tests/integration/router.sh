@@ -79,10 +79,7 @@ $(( $(date +%s) + 3600 )) 12345 2001:db8:1::99 tablet 00:01:00:01:aa
 EOF
 chmod 644 "$LEASES"
 # Reverse DNS of the router namespace: its own hosts file.
-# /etc/netns too, if this test made it (cleanups run last first).
-[ -d /etc/netns ] || t_at_cleanup "rmdir /etc/netns 2>/dev/null"
-mkdir -p "/etc/netns/$R"
-t_at_cleanup "rm -rf /etc/netns/$R"
+t_netns_etc "$R" || exit 1
 printf '192.0.2.20 printer.lan\n2001:db8:1::20 printer.lan\n' \
 	>"/etc/netns/$R/hosts"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \

@@ -121,10 +121,7 @@ t_check "no database: a one-line hint in the status line" sh -c \
 tmux -L "$TS" send-keys -t s2 q
 
 # --- reverse DNS ---------------------------------------------------------
-# /etc/netns too, if this test made it (cleanups run last first).
-[ -d /etc/netns ] || t_at_cleanup "rmdir /etc/netns 2>/dev/null"
-mkdir -p "/etc/netns/$NS"
-t_at_cleanup "rm -rf /etc/netns/$NS"
+t_netns_etc "$NS" || exit 1
 cat >"/etc/netns/$NS/hosts" <<'EOF'
 127.0.0.1 localhost
 198.51.100.1 alpha.example
