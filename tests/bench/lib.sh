@@ -2,7 +2,8 @@
 # tests/bench/lib.sh: what the benchmark scripts share; source it after
 # setting ROOT (the checkout) and O (the build directory).
 #
-#   bench_setup NAME  cd $ROOT; FT, B (the build directory), CT, CHURN,
+#   bench_setup NAME  cd $ROOT; FT ($T_FLOWTOP if set, else the
+#                     checkout's), B (the build directory), CT, CHURN,
 #                     BARE (ct_inject, ct_churn, bare_dump there); NS and
 #                     TM (ft_NAME_PID: the namespace, a private tmux
 #                     server); TMP (a new directory); tm (tmux on TM); and
@@ -20,8 +21,9 @@
 #                     in $NS
 
 bench_setup() {
+	# A test may name another flowtop (an installed one: tests/deb.sh).
+	FT=$(realpath "${T_FLOWTOP:-$ROOT/flowtop}")
 	cd "$ROOT" || exit 1
-	FT=$ROOT/flowtop
 	case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
 	CT=$B/tools/ct_inject
 	CHURN=$B/tools/ct_churn
