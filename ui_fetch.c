@@ -47,15 +47,11 @@ enum view_group_kind ui_group_kind(const struct ui *u)
 
 static size_t ui_query(struct ui *u, size_t first, size_t max, size_t *n)
 {
-	size_t total;
-
 	*n = 0;
 	u->closed_shown = 0;
-	if (u->o->mode == VIEW_FLOWS) {
-		total = view_flows(u->ctx->fl, u->o, first, max, u->rows, n);
-		u->closed_shown = view_flows_closed();
-		return total;
-	}
+	if (u->o->mode == VIEW_FLOWS)
+		return view_flows(u->ctx->fl, u->o, first, max, u->rows, n,
+				  &u->closed_shown);
 	if (u->o->mode == VIEW_DEVICES)
 		return view_devices(u->ctx->fl, u->o, first, max, u->groups,
 				    u->devs, n);

@@ -85,14 +85,13 @@ bool view_match(const struct view_opts *o, const struct flow_row *row);
 
 /* A page of the Flows view: rows [first, first + max) of the sorted list of
  * matching flows are copied to rows[]; *n_rows gets how many.  Returns the
- * number of matching flows in all.  Takes rcu_read_lock itself.  Only the
- * visible page is fully sorted (partial selection for the rest). */
+ * number of matching flows in all, and *n_closed (unless NULL) how many of
+ * them are closed ones (shown dimmed until reaped).  Takes rcu_read_lock
+ * itself.  Only the visible page is fully sorted (partial selection for
+ * the rest). */
 size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		  size_t first, size_t max, struct flow_row *rows,
-		  size_t *n_rows);
-/* How many of the matching flows of this thread's last view_flows() were
- * closed ones (shown dimmed until reaped). */
-size_t view_flows_closed(void);
+		  size_t *n_rows, size_t *n_closed);
 
 /* Every matching flow, in o's order (all sorted, unlike a page): fn(row,
  * arg) for each until it returns non-zero.  Rows are copied one at a time

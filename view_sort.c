@@ -330,11 +330,9 @@ static int collect_cb(struct flow *f, void *arg)
 	return 0;
 }
 
-static __thread size_t last_closed;
-
 size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		  size_t first, size_t max, struct flow_row *rows,
-		  size_t *n_rows)
+		  size_t *n_rows, size_t *n_closed)
 {
 	struct collect_ctx c = { .o = o, .parts = parts_for(o),
 				 .now_mono = util_now_mono(),
@@ -344,7 +342,8 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 	bool rev = o->reverse;
 
 	*n_rows = 0;
-	last_closed = 0;
+	if (n_closed)
+		*n_closed = 0;
 	if (!heap)
 		heap = malloc(TOP_MAX * sizeof(*heap));
 	if (!max)
@@ -366,13 +365,9 @@ size_t view_flows(struct flow_list *fl, const struct view_opts *o,
 		*n_rows = end - first;
 	}
 	rcu_read_unlock();
-	last_closed = c.closed;
+	if (n_closed)
+		*n_closed = c.closed;
 	return c.n;
-}
-
-size_t view_flows_closed(void)
-{
-	return last_closed;
 }
 
 static void sort_all(const struct view_opts *o, size_t n)

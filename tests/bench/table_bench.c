@@ -188,16 +188,16 @@ int main(int argc, char **argv)
 		o.sort = SORT_RATE;
 		o.filter = NULL;
 		t = cpu_ns();
-		total = view_flows(fl, &o, 0, PAGE, rows, &nr);
+		total = view_flows(fl, &o, 0, PAGE, rows, &nr, NULL);
 		vrate[r] = cpu_ns() - t;
 		o.sort = SORT_SRC;
 		t = cpu_ns();
-		view_flows(fl, &o, 0, PAGE, rows, &nr);
+		view_flows(fl, &o, 0, PAGE, rows, &nr, NULL);
 		vsrc[r] = cpu_ns() - t;
 		o.sort = SORT_RATE;
 		o.filter = flt;
 		t = cpu_ns();
-		view_flows(fl, &o, 0, PAGE, rows, &nr);
+		view_flows(fl, &o, 0, PAGE, rows, &nr, NULL);
 		vflt[r] = cpu_ns() - t;
 	}
 	/* median_ms() sorts: the best is then first. */

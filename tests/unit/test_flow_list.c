@@ -83,7 +83,7 @@ static void test_lifecycle(void)
 	a->orig_bytes = 1000;
 	a->repl_bytes = 4000;
 	dump_at(fl, ab, 2, 3 * SEC);
-	total = view_flows(fl, &o, 0, 8, rows, &n);
+	total = view_flows(fl, &o, 0, 8, rows, &n, NULL);
 	CHECK(total == 2 && n == 2);
 	CHECK(rows[0].rec.id == 1);	/* busiest first */
 	CHECK(near(rows[0].rate_orig, 500) && near(rows[0].rate_repl, 2000));
@@ -97,11 +97,11 @@ static void test_lifecycle(void)
 	/* a dump right after another takes no counters: rates kept */
 	a->orig_bytes = 2000;
 	dump_at(fl, ab, 2, 3 * SEC + 1000);
-	view_flows(fl, &o, 0, 8, rows, &n);
+	view_flows(fl, &o, 0, 8, rows, &n, NULL);
 	CHECK(near(rows[0].rate_orig, 500) && rows[0].rec.orig_bytes == 1000);
 	/* the next dump does */
 	dump_at(fl, ab, 2, 4 * SEC);
-	view_flows(fl, &o, 0, 8, rows, &n);
+	view_flows(fl, &o, 0, 8, rows, &n, NULL);
 	CHECK(near(rows[0].rate_orig, 1000) && near(rows[0].rate_orig_10,
 						     2000 / 3.0));
 
@@ -109,13 +109,13 @@ static void test_lifecycle(void)
 	for (int t = 5; t < 304; t++)
 		dump_at(fl, ab, 2, (uint64_t)t * SEC);
 	o.sort = SORT_PORT;	/* a (sport 10001) before b (10002) */
-	view_flows(fl, &o, 0, 8, rows, &n);
+	view_flows(fl, &o, 0, 8, rows, &n, NULL);
 	CHECK(rows[0].rec.id == 1 && rows[0].rate_orig == 0 &&
 	      rows[0].rate_orig_10 == 0 && rows[0].rate_orig_40 == 0);
 	/* and moves again with traffic */
 	a->orig_bytes += 640;
 	dump_at(fl, ab, 2, 304 * SEC);
-	view_flows(fl, &o, 0, 8, rows, &n);
+	view_flows(fl, &o, 0, 8, rows, &n, NULL);
 	CHECK(rows[0].rec.id == 1 && near(rows[0].rate_orig, 640) &&
 	      near(rows[0].rate_orig_10, 64) &&
 	      near(rows[0].rate_orig_40, 16));
@@ -123,10 +123,10 @@ static void test_lifecycle(void)
 
 	/* family and protocol choices */
 	o.ipv6 = false;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 1 && rows[0].rec.id == 1);
 	o.ipv6 = true;
 	o.protos = VIEW_UDP;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 2);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 1 && rows[0].rec.id == 2);
 	o.protos = VIEW_ALL_PROTOS;
 
 	/* a scan that does not see b closes it */
@@ -135,9 +135,9 @@ static void test_lifecycle(void)
 	CHECK(flow_list_end_scan(fl, scan, 305 * SEC, 0) == 1);
 	CHECK(flow_list_count(fl) == 2);
 	o.hide_closed = true;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 1 && rows[0].rec.id == 1);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 1 && rows[0].rec.id == 1);
 	o.hide_closed = false;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 2);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 2);
 	/* reaped once closed long enough, and only after a scan more */
 	scan = flow_list_begin_scan(fl);
 	flow_list_update(fl, a, 306 * SEC);
@@ -204,7 +204,7 @@ static void test_paging(void)
 	o.show_hidden = true;	/* port 53 is among them */
 	o.sort = SORT_BYTES;
 	for (first = 0; first < N; first += PAGE) {
-		CHECK(view_flows(fl, &o, first, PAGE, rows, &n) == N);
+		CHECK(view_flows(fl, &o, first, PAGE, rows, &n, NULL) == N);
 		for (size_t i = 0; i < n; i++)
 			if (rows[i].rec.orig_bytes != want[first + i])
 				bad++;
@@ -212,17 +212,17 @@ static void test_paging(void)
 	CHECK(bad == 0);
 	/* reversed: the smallest first */
 	o.reverse = true;
-	view_flows(fl, &o, 0, PAGE, rows, &n);
+	view_flows(fl, &o, 0, PAGE, rows, &n, NULL);
 	CHECK(n == PAGE && rows[0].rec.orig_bytes == want[N - 1]);
 	/* by port, ascending */
 	o.reverse = false;
 	o.sort = SORT_PORT;
-	view_flows(fl, &o, 100, 3, rows, &n);
+	view_flows(fl, &o, 100, 3, rows, &n, NULL);
 	CHECK(n == 3 && rows[0].rec.orig.sport == 100 &&
 	      rows[2].rec.orig.sport == 102);
 	/* the original's rule: DNS (and loopback) hidden unless asked */
 	o.show_hidden = false;
-	CHECK(view_flows(fl, &o, 0, 1, rows, &n) == N - 1);
+	CHECK(view_flows(fl, &o, 0, 1, rows, &n, NULL) == N - 1);
 	flow_list_destroy(fl);
 }
 
@@ -266,13 +266,13 @@ static void test_scan_hints(void)
 	CHECK(flow_list_count(fl) == N + N / 10);
 	o.hide_closed = true;
 	o.sort = SORT_PORT;
-	CHECK(view_flows(fl, &o, 500, 1, rows, &n) == N);
+	CHECK(view_flows(fl, &o, 500, 1, rows, &n, NULL) == N);
 	CHECK(n == 1 && rows[0].rec.orig.sport == 500 &&
 	      rows[0].rec.orig_bytes == 5500);
 	/* every flow was updated in round 5: none has another count */
 	o.sort = SORT_BYTES;
 	o.reverse = true;
-	CHECK(view_flows(fl, &o, 0, 1, rows, &n) == N);
+	CHECK(view_flows(fl, &o, 0, 1, rows, &n, NULL) == N);
 	CHECK(n == 1 && rows[0].rec.orig_bytes == 5000);
 	flow_list_destroy(fl);
 }
@@ -343,7 +343,7 @@ static void test_owners(void)
 	CHECK(seen == 8);
 	view_opts_default(&o);
 	o.sort = SORT_PID;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 4 && n == 4);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 4 && n == 4);
 	CHECK(rows[0].owner.pid == 4242 && rows[0].owner.uid == 7 &&
 	      rows[0].owner.comm && !strcmp(rows[0].owner.comm, "curl"));
 	CHECK(rows[3].owner.pid == 0 && rows[3].owner.comm == NULL &&
@@ -376,6 +376,20 @@ static void test_names(void)
 
 
 /* The row of the flow with this id (all flows, closed ones too). */
+/* How many of the table's flows view_flows counts as closed. */
+static size_t closed_of(struct flow_list *fl)
+{
+	struct flow_row rows[4];
+	struct view_opts o;
+	size_t n, closed = 99;
+
+	view_opts_default(&o);
+	o.protos = VIEW_ALL_PROTOS;
+	o.show_hidden = true;
+	view_flows(fl, &o, 0, 4, rows, &n, &closed);
+	return closed;
+}
+
 static bool row_by_id(struct flow_list *fl, uint32_t id,
 		      struct flow_row *out)
 {
@@ -387,7 +401,7 @@ static bool row_by_id(struct flow_list *fl, uint32_t id,
 	o.protos = VIEW_ALL_PROTOS;
 	o.show_hidden = true;
 	o.sort = SORT_NONE;
-	view_flows(fl, &o, 0, 64, rows, &n);
+	view_flows(fl, &o, 0, 64, rows, &n, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].rec.id == id) {
 			*out = rows[i];
@@ -510,7 +524,7 @@ static void test_destroy_in_scan(void)
 	CHECK(flow_list_close(fl, &a, 4 * SEC) == 0);
 	CHECK(flow_list_live(fl) == 1 && flow_list_count(fl) == 2);
 	CHECK(row_by_id(fl, 1, &row) && row.closed_at == 4 * SEC);
-	CHECK(view_flows_closed() == 1);	/* of row_by_id's 2 entries */
+	CHECK(closed_of(fl) == 1);	/* of the table's 2 entries */
 	CHECK(flow_list_reap(fl, 4 * SEC - 1) == 0);
 	CHECK(flow_list_reap(fl, 4 * SEC) == 1);
 	CHECK(flow_list_count(fl) == 1 && !row_by_id(fl, 1, &row));

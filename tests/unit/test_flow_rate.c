@@ -58,7 +58,7 @@ static bool row_of(struct flow_list *fl, uint32_t id, struct flow_row *out)
 	view_opts_default(&o);
 	o.protos = VIEW_ALL_PROTOS;
 	o.show_hidden = true;
-	view_flows(fl, &o, 0, 16, rows, &n);
+	view_flows(fl, &o, 0, 16, rows, &n, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].rec.id == id) {
 			*out = rows[i];

@@ -170,7 +170,7 @@ int main(void)
 
 	/* Flow by flow, as the screen and -j see them. */
 	o.sort = SORT_NONE;
-	CHECK(view_flows(fl, &o, 0, 8, rows, &n) == 7);
+	CHECK(view_flows(fl, &o, 0, 8, rows, &n, NULL) == 7);
 	for (i = 0; i < n; i++) {
 		bool other = view_device(&rows[i], &d);
 
