@@ -107,7 +107,7 @@ quickstart-check:
 	@bash tests/quickstart.sh
 
 bench: flowtop $(TOOL_BINS) $(BENCH_BINS)
-	@sh tests/bench/run.sh $(O)
+	@bash tests/bench/run.sh $(O)
 
 install: flowtop
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(CONFDIR) \

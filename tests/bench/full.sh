@@ -98,15 +98,8 @@ bare_wall=$(nsx "$BARE" -n 3 | awk '/^median/ { for (i = 1; i <= NF; i++)
 echo "bare dump: cpu $bare1 ms, wall $bare_wall ms (median, before)"
 
 screen -t 1
-start_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ print $22 * 1000 / hz }' \
-	"/proc/$pid/stat")
-for _ in $(seq 1 500); do
-	grep -q " $N\$" "$TMP/frames" 2>/dev/null && break
-	sleep 0.01
-done
-shown_ms=$(awk -v n="$N" '$3 == n { print $1; exit }' "$TMP/frames")
-if [ -n "$shown_ms" ]; then
-	up=$(calc "($shown_ms - $start_ms) / 1000" 3)
+up=$(bench_startup "$pid" "$N")
+if [ -n "$up" ]; then
 	echo "start-up: all $N counted ${up} s after the process started" \
 		"(target <= 0.6 s; 10 ms steps) =" \
 		"$(calc "$up * 1000 / $bare_wall" 2)x a bare dump's wall"

@@ -19,6 +19,10 @@
 #   calc EXPR [DEC]   EXPR evaluated by awk, DEC decimals (3)
 #   bare_median [ARGS]  the median CPU ms of 7 bare dumps ($BARE ARGS)
 #                     in $NS
+#   bench_startup PID N [BOTH]  seconds (3 decimals) from PID's start
+#                     until the screen's $TMP/frames (FLOWTOP_FRAME_LOG:
+#                     ms, shown, in all) logs a refresh counting N flows
+#                     in all (BOTH: N shown too); "" if none did in 5 s
 
 bench_setup() {
 	# A test may name another flowtop (an installed one: tests/deb.sh).
@@ -108,4 +112,21 @@ calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 bare_median() {
 	nsx "$BARE" -n 7 "$@" | awk '/^median/ { for (i = 1; i <= NF; i++)
 		if ($i ~ /^cpu_ms=/) { sub("cpu_ms=", "", $i); print $i } }'
+}
+
+# The process's start time is in clock ticks since boot (10 ms steps), on
+# the clock of the frame log.
+bench_startup() {
+	local start shown=
+
+	start=$(awk -v hz="$(getconf CLK_TCK)" '{ print $22 * 1000 / hz }' \
+		"/proc/$1/stat")
+	for _ in $(seq 1 500); do
+		shown=$(awk -v n="$2" -v both="${3:-}" '$3 == n &&
+			(both == "" || $2 == n) { print $1; exit }' \
+			"$TMP/frames" 2>/dev/null)
+		[ -n "$shown" ] && break
+		sleep 0.01
+	done
+	[ -n "$shown" ] && calc "($shown - $start) / 1000" 3
 }

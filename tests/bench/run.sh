@@ -16,29 +16,17 @@ O=${1:-build}
 N=${N:-100000}
 SECS=${SECS:-10}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$ROOT" || exit 1
-FT=$ROOT/flowtop
-case $O in /*) B=$O ;; *) B=$ROOT/$O ;; esac
-CT=$B/tools/ct_inject
-BARE=$B/tools/bare_dump
-NS=ft_bench_$$
-TM=ft_bench_$$
-TMP=$(mktemp -d)
-
-cleanup() {
-	tmux -L "$TM" kill-server 2>/dev/null
-	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TM"
-	rm -rf "/etc/netns/$NS"
-	[ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null
-	[ -n "${SOCKPID:-}" ] && kill "$SOCKPID" 2>/dev/null
-	ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-	sleep 0.2
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM HUP
 
 . "$ROOT/tests/bench/lib.sh"
+bench_setup bench
+# /etc/netns too, if this made it (a fresh system has none).
+[ -d /etc/netns ] || MADE_ETC=1
+bench_cleanup_more() {
+	rm -rf "/etc/netns/$NS"
+	[ -n "${MADE_ETC:-}" ] && rmdir /etc/netns 2>/dev/null
+	[ -n "${BGPID:-}" ] && kill "$BGPID" 2>/dev/null
+	[ -n "${SOCKPID:-}" ] && kill "$SOCKPID" 2>/dev/null
+}
 bench_need bench "$FT" "$CT" "$BARE"
 bench_ns || exit 1
 
@@ -60,16 +48,9 @@ echo "bare dump: cpu ${bare1} ms per dump (median of 7, before flowtop)"
 tmux -L "$TM" new-session -d -s "$TM" -x 200 -y 50 \
 	"ip netns exec $NS env FLOWTOP_KEY_LOG=$TMP/keys FLOWTOP_FRAME_LOG=$TMP/frames $FT -n -G -t 1 --no-config"
 pid=$(bench_pid)
-start_ms=$(awk -v hz="$(getconf CLK_TCK)" '{ print $22 * 1000 / hz }' \
-	"/proc/$pid/stat")
-for _ in $(seq 1 300); do
-	grep -q " $N $N\$" "$TMP/frames" 2>/dev/null && break
-	sleep 0.01
-done
-shown_ms=$(awk -v n="$N" '$2 == n && $3 == n { print $1; exit }' \
-	"$TMP/frames" 2>/dev/null)
-if [ -n "$shown_ms" ]; then
-	echo "start-up: all $N flows on screen $(calc "($shown_ms - $start_ms) / 1000" 3) s" \
+up=$(bench_startup "$pid" "$N" both)
+if [ -n "$up" ]; then
+	echo "start-up: all $N flows on screen $up s" \
 		"after the process started (target <= 0.3 s; start time has 10 ms steps)"
 else
 	echo "start-up: the screen never showed $N flows"
